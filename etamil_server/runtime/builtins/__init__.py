@@ -1,0 +1,69 @@
+"""The builtin function registry (LANGUAGE.md §15-16, HOST.md §4.7.3, §6, §7).
+
+Each builtin answers to three spellings (Tamil, romanized, English ``_name``); they are matched by
+the call's spelling at compile time, and only when no user function has that spelling.
+
+Register with the decorator::
+
+    @builtin("நீளம்", "nILam", "_length")
+    def length(value): ...
+
+    @builtin("சூழல்", "cUzal", "_env", context=True, blocking=False)
+    def env(ctx, name, fallback): ...
+
+The arity is the number of positional parameters (not counting ``ctx``). ``context=True`` passes
+the run's :class:`~etamil_server.runtime.context.RunContext` first. ``blocking=True`` marks
+builtins that can wait on the outside world (database, files, network, processes, sleeping): the
+server runs handlers that can reach one on a thread pool instead of inline on the event loop.
+``returns`` optionally names the kind the builtin always returns ("number", "string", "boolean",
+"array", "record", "result"), which lets the compiler use fast arithmetic on the result.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str  # the Tamil spelling: the canonical name
+    function: Callable[..., Any]
+    arity: int
+    context: bool
+    blocking: bool
+    returns: str | None
+
+
+BUILTINS: dict[str, Builtin] = {}
+
+
+def builtin(
+    *spellings: str, context: bool = False, blocking: bool = False, returns: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        parameters = list(inspect.signature(function).parameters)
+        arity = len(parameters) - (1 if context else 0)
+        entry = Builtin(spellings[0], function, arity, context, blocking, returns)
+        for spelling in spellings:
+            if spelling in BUILTINS:
+                raise ValueError(f"builtin spelling registered twice: {spelling}")
+            BUILTINS[spelling] = entry
+        return function
+
+    return register
+
+
+_loaded = False
+
+
+def load_all() -> dict[str, Builtin]:
+    """Import every module that registers builtins (once) and return the registry."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from . import collections, dates, encoding, numeric, results, strings  # noqa: F401
+        from ...host import builtins as host_builtins  # noqa: F401
+    return BUILTINS

@@ -1,0 +1,65 @@
+"""Errors raised while an eTamil program runs.
+
+Every failure a program can meet at run time is an :class:`EtamilError` carrying the exact
+bilingual message of the spec (LANGUAGE.md §14.3, HOST.md §5.11 ...). Runtime errors carry no
+line or column (LANGUAGE.md §14.1).
+"""
+
+from __future__ import annotations
+
+
+class EtamilError(Exception):
+    """A runtime error of an eTamil program: ``message`` is the spec's bilingual text."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EtamilOverflow(EtamilError):
+    """Decimal overflow. Upstream aborts the process (exit 101); we stop the program with an
+    ordinary runtime error (exit 1), as HOST.md §2.7 recommends for ports."""
+
+
+class EtamilExit(BaseException):
+    """``வெளியேறு(n)``: ends the process with status ``n`` (HOST.md §6.7).
+
+    A BaseException so that no ``except Exception`` in host code swallows it."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+class DeadlineExceeded(EtamilError):
+    """The run went past the deadline it was given (our addition: the reference has none)."""
+
+
+def not_implemented(label: str) -> EtamilError:
+    """The error for statements that parse but have no runtime (LANGUAGE.md §14.3)."""
+    return EtamilError(
+        f"{label} — இந்த VM இல் இன்னும் செயல்படுத்தப்படவில்லை  (not implemented in the VM yet)"
+    )
+
+
+def undefined_variable(name: str) -> EtamilError:
+    return EtamilError(f"அறிவிக்கப்படாத மாறி '{name}'  (undefined variable '{name}')")
+
+
+def arity_error(name: str, expected: int, got: int) -> EtamilError:
+    return EtamilError(
+        f"செயல் '{name}' {expected} அளவுருக்களை எதிர்பார்க்கிறது, {got} வழங்கப்பட்டது  "
+        f"(function '{name}' expects {expected} argument(s), got {got})"
+    )
+
+
+def unknown_function(name: str) -> EtamilError:
+    return EtamilError(f"அறியப்படாத செயல் '{name}'  (unknown function '{name}')")
+
+
+DIVISION_BY_ZERO = "பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)"
+CALL_DEPTH = "செயல் அழைப்பு ஆழம் மிகுதி (256)  (call depth exceeded — infinite recursion?)"
+RETURN_OUTSIDE = "செயலுக்கு வெளியே திரும்பு  (return outside of a function)"
