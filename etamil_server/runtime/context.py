@@ -13,6 +13,7 @@ import sys
 from typing import Any, TextIO
 
 from . import errors
+from .numbers import FAST_CONTEXT
 from .values import display
 
 
@@ -28,6 +29,10 @@ class RunContext:
         self._db = None
         self.uploads: list[tuple[dict[str, Any], bytes]] = []  # multipart files of the request
         self.deadline_seconds: float | None = None
+        self.response: dict[str, Any] = {}  # the response_* globals (HOST.md §4.7)
+        # Each context owns its copy: decimal flags are per context object, and contexts run in
+        # different threads at once.
+        self.decimal_context = FAST_CONTEXT.copy()
 
     # ---------------------------------------------------------------- lifecycle
     def reset(self) -> None:
@@ -36,6 +41,7 @@ class RunContext:
         self.stop_message = None
         self.uploads = []
         self.deadline_seconds = None
+        self.response = {}
 
     def release(self) -> None:
         """Give back every database lease (rolled back) — end of a run, request or tick."""

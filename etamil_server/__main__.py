@@ -1,0 +1,7 @@
+"""``python -m etamil_server``: the ``etamil`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

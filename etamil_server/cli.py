@@ -1,0 +1,361 @@
+"""The ``etamil`` command.
+
+Two families of forms:
+
+* the reference's (HOST.md §2): ``etamil [--vm|--check|--repl|--server|--async|--llvm] [--host H]
+  [--port P] [FILE]`` with its framing lines, messages and exit codes, byte for byte;
+* our quiet forms: ``etamil run [--dump-globals OUT.json] FILE`` (only what the program prints;
+  errors on stderr), ``etamil check FILE`` and ``etamil serve FILE [--host --port --workers N
+  --reload]``. A first argument ``run``, ``check`` or ``serve`` selects them (a program file with
+  one of those names can be given as ``./run``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+VERSION_LINE = "etamil 0.3.0"
+
+HELP_TEXT = """etamil 0.3.0 — the eTamil compiler
+
+USAGE:
+    etamil [OPTIONS] <FILE>
+    cat program.qmz | etamil [OPTIONS]
+
+OPTIONS:
+    --vm               Run on the bytecode VM (default)
+    --check            Lex, parse and type check only — never runs the program
+    --repl             Interactive shell: type an expression, see what it comes to
+    --server           Start the synchronous HTTP server
+    --async            Concurrent server: async accept, blocking handlers
+                       இடைவெளி blocks run on a timer under either server
+    --llvm             LLVM backend (requires --features llvm; Linux/macOS)
+    --host <HOST>      Server bind address (default: 127.0.0.1)
+    --port <PORT>      Server port (default: 8080)
+    -h, --help         Show this message
+    -V, --version      Show the version
+
+EXAMPLES:
+    etamil --vm program.qmz
+    echo "950000" | etamil --vm examples/basic_samples/example.qmz
+    etamil --server --port 8080 examples/backend/hello_server.qmz
+    cat program.qmz | etamil --check     # errors only, nothing runs
+    etamil --repl                        # try something without a file
+"""
+
+LLVM_UNAVAILABLE = """❌ Error: LLVM backend is not available on this platform.
+   Platform: {os}
+   Reason: LLVM feature not enabled during build
+
+Please use one of the following modes instead:
+  --vm              VM bytecode executor (default, recommended)
+  --server          HTTP sync server
+  --async           HTTP async server (production)
+
+Examples:
+  etamil --vm myprogram.etamil
+  etamil --async --port 8080 api.etamil
+"""
+
+
+class UsageError(Exception):
+    """A bad command line: message for stderr, exit 2."""
+
+
+def _err(text: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _parse_port(value: str) -> int:
+    digits = value[1:] if value.startswith("+") else value
+    if not digits.isascii() or not digits.isdigit() or int(digits) > 65535:
+        raise UsageError(f"✗ --port needs a number from 0 to 65535, got '{value}'")
+    return int(digits)
+
+
+# ============================================================================ loading
+
+
+def _load(path: str | None):
+    """Load the program from ``path`` or standard input. Returns the Program or prints the error."""
+    from .lang.loader import LoadError, load_path, load_text
+
+    try:
+        if path is not None:
+            return load_path(path)
+        data = sys.stdin.buffer.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise LoadError(
+                "கோப்பு '<stdin>' படிக்க முடியவில்லை  (cannot read '<stdin>'): stream did not contain valid UTF-8"
+            ) from None
+        return load_text(text)
+    except LoadError as error:
+        _err("✗ " + error.message)
+        return None
+
+
+def _type_errors(program) -> bool:
+    from .lang.checker import check
+
+    errors = check(program)
+    for message in errors:
+        _err("✗ " + message)
+    return bool(errors)
+
+
+# ============================================================================ running
+
+
+def _run(program, quiet: bool, dump_path: str | None = None) -> int:
+    from .lang.counts import instruction_count
+    from .runtime.compiler import compile_program
+    from .runtime.context import RunContext
+    from .runtime.errors import EtamilError, EtamilExit
+
+    compiled = compile_program(program.statements, filename=program.path or "<stdin>")
+    if not quiet:
+        _out("=== eTamil VM Executor ===")
+        _out("")
+        _out(f"✓ Bytecode generated ({instruction_count(program.statements)} instructions)")
+        _out("=== Execution Output ===")
+        _out("")
+    ctx = RunContext()
+    final: dict[str, Any] | None = None
+    try:
+        final = compiled.run(ctx)
+    except EtamilExit as exit_request:
+        _flush_all()
+        return _exit_status(exit_request.status)
+    except EtamilError as error:
+        if dump_path:
+            _dump_globals(dump_path, getattr(error, "globals", {}))
+        _err("✗ Runtime error: " + error.message)
+        return 1
+    finally:
+        ctx.release()
+    if dump_path:
+        _dump_globals(dump_path, final or {})
+    if not quiet:
+        _out("")
+        _out("✓ Execution completed successfully")
+    return 0
+
+
+def _exit_status(status: int) -> int:
+    return status if -(2**31) <= status < 2**31 else 1
+
+
+def _flush_all() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+_DUMP_TYPES = {
+    "Decimal": "number",
+    "str": "text",
+    "bool": "bool",
+    "NoneType": "null",
+    "list": "array",
+    "dict": "record",
+    "Ok": "result",
+    "Err": "result",
+}
+
+
+def _dump_globals(path: str, final: dict[str, Any]) -> None:
+    from .runtime.values import display
+
+    document = {}
+    for name in sorted(final):
+        value = final[name]
+        kind = _DUMP_TYPES.get(type(value).__name__, "other")
+        try:
+            text = display(value)
+        except TypeError:
+            text = repr(value)
+        document[name] = {"type": kind, "text": text}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+
+
+# ============================================================================ reference form
+
+
+def reference_main(argv: list[str]) -> int:
+    mode = "vm"
+    check = repl = server = async_server = False
+    host, port = "127.0.0.1", 8080
+    path: str | None = None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in ("-h", "--help"):
+            sys.stdout.write(HELP_TEXT)
+            sys.stdout.flush()
+            return 0
+        if arg in ("-V", "--version"):
+            _out(VERSION_LINE)
+            return 0
+        if arg == "--vm":
+            mode = "vm"
+        elif arg == "--llvm":
+            mode = "llvm"
+        elif arg == "--check":
+            check = True
+        elif arg == "--repl":
+            repl = True
+        elif arg == "--server":
+            server = True
+        elif arg == "--async":
+            async_server = True
+        elif arg == "--host":
+            if index + 1 >= len(argv):
+                raise UsageError("✗ --host needs a value")
+            index += 1
+            host = argv[index]
+        elif arg == "--port":
+            if index + 1 >= len(argv):
+                raise UsageError("✗ --port needs a value")
+            index += 1
+            port = _parse_port(argv[index])
+        elif arg.startswith("-"):
+            raise UsageError(f"✗ Unknown option: {arg}\n   Run `etamil --help` to see the available options.")
+        else:
+            path = arg
+        index += 1
+    if repl:
+        from .repl import run_repl
+
+        return run_repl()
+    program = _load(path)
+    if program is None:
+        return 1
+    if check:
+        return 1 if _type_errors(program) else 0
+    _out(f"✓ Parsing complete ({len(program.statements)} statements)")
+    _out("")
+    if _type_errors(program):
+        return 1
+    if async_server:
+        from .web.serve import serve_async
+
+        return serve_async(program.path or path, host, port)
+    if server:
+        from .web.sync_server import serve_reference
+
+        return serve_reference(program.path or path, host, port)
+    if mode == "llvm":
+        import platform
+
+        sys.stdout.flush()
+        sys.stderr.write(LLVM_UNAVAILABLE.format(os=platform.system().lower()))
+        sys.stderr.flush()
+        return 1
+    return _run(program, quiet=False)
+
+
+# ============================================================================ our forms
+
+
+def _quiet_run(argv: list[str]) -> int:
+    dump: str | None = None
+    path: str | None = None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--dump-globals":
+            if index + 1 >= len(argv):
+                raise UsageError("✗ --dump-globals needs a file to write")
+            index += 1
+            dump = argv[index]
+        elif arg.startswith("-") and arg != "-":
+            raise UsageError(f"✗ Unknown option: {arg}\n   Run `etamil --help` to see the available options.")
+        else:
+            path = None if arg == "-" else arg
+        index += 1
+    program = _load(path)
+    if program is None:
+        return 1
+    if _type_errors(program):
+        return 1
+    return _run(program, quiet=True, dump_path=dump)
+
+
+def _quiet_check(argv: list[str]) -> int:
+    paths = [a for a in argv if not a.startswith("-") or a == "-"]
+    unknown = [a for a in argv if a.startswith("-") and a != "-"]
+    if unknown:
+        raise UsageError(f"✗ Unknown option: {unknown[0]}\n   Run `etamil --help` to see the available options.")
+    program = _load(None if not paths or paths[-1] == "-" else paths[-1])
+    if program is None:
+        return 1
+    return 1 if _type_errors(program) else 0
+
+
+def _serve(argv: list[str]) -> int:
+    host, port, workers, reload = "127.0.0.1", 8080, 1, False
+    path: str | None = None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in ("--host", "--port", "--workers"):
+            if index + 1 >= len(argv):
+                raise UsageError(f"✗ {arg} needs a value")
+            index += 1
+            value = argv[index]
+            if arg == "--host":
+                host = value
+            elif arg == "--port":
+                port = _parse_port(value)
+            else:
+                if not value.isdigit() or int(value) < 1:
+                    raise UsageError(f"✗ --workers needs a whole number of at least 1, got '{value}'")
+                workers = int(value)
+        elif arg == "--reload":
+            reload = True
+        elif arg.startswith("-"):
+            raise UsageError(f"✗ Unknown option: {arg}\n   Run `etamil --help` to see the available options.")
+        else:
+            path = arg
+        index += 1
+    if path is None:
+        raise UsageError("✗ etamil serve needs a program file")
+    from .web.serve import serve
+
+    return serve(path, host, port, workers, reload)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "run":
+            status = _quiet_run(args[1:])
+        elif args and args[0] == "check":
+            status = _quiet_check(args[1:])
+        elif args and args[0] == "serve":
+            status = _serve(args[1:])
+        else:
+            status = reference_main(args)
+    except UsageError as error:
+        _err(str(error))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    return status

@@ -1,0 +1,145 @@
+"""Loading a program: read, lex, parse, and splice imports (LANGUAGE.md §1, §13; HOST.md §2.4).
+
+Each top-level import is replaced in place by the statements of the imported file, which is loaded
+the same way. Files are identified by canonical path and contribute at most once per program
+(this also ends import cycles). Imports inside blocks stay in the tree and fail when executed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import syntax as ast
+from .lexer import LexError, tokenize
+from .parser import ParseError, parse
+
+#: The bundled standard library: plays the part of "next to the compiler" (§13 step 3), so
+#: ``"nUlakam/col.qmz"`` resolves with no set-up.
+STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
+SYSTEM_DIRS = (Path("/usr/share/etamil"), Path("/usr/local/share/etamil"))
+
+
+class LoadError(Exception):
+    """A lexical, parse or module error; ``message`` is what follows ``✗ `` (may span lines)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def os_error_text(error: OSError) -> str:
+    """An OS error the way Rust renders ``std::io::Error``: ``description (os error N)``."""
+    if error.errno is None:
+        return str(error)
+    return f"{error.strerror or os.strerror(error.errno)} (os error {error.errno})"
+
+
+def _cannot_open(path: str, error: OSError) -> LoadError:
+    return LoadError(
+        f"கோப்பு '{path}' திறக்க முடியவில்லை  (cannot open '{path}'): {os_error_text(error)}"
+    )
+
+
+def _cannot_read(path: str, detail: str) -> LoadError:
+    return LoadError(f"கோப்பு '{path}' படிக்க முடியவில்லை  (cannot read '{path}'): {detail}")
+
+
+def _read_text(canonical: str) -> str:
+    try:
+        data = Path(canonical).read_bytes()
+    except IsADirectoryError as error:
+        raise _cannot_read(canonical, os_error_text(error)) from None
+    except OSError as error:
+        raise _cannot_read(canonical, os_error_text(error)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _cannot_read(canonical, "stream did not contain valid UTF-8") from None
+
+
+def parse_source(text: str) -> list[ast.Stmt]:
+    """Lex and parse one file's text; lexical errors are all reported, parse errors the first."""
+    try:
+        tokens = tokenize(text)
+    except LexError as error:
+        raise LoadError("\n  ".join(error.messages)) from None
+    try:
+        return parse(tokens)
+    except ParseError as error:
+        raise LoadError(error.message) from None
+
+
+def search_path() -> list[Path]:
+    """Directories tried after the importing file's own (§13 steps 2-4)."""
+    directories = [Path(entry) for entry in os.environ.get("ETAMIL_PATH", "").split(os.pathsep) if entry]
+    return [*directories, STDLIB_DIR, *SYSTEM_DIRS]
+
+
+def resolve_import(written: str, importer_dir: Path) -> str | None:
+    candidate = Path(written)
+    if candidate.is_absolute():
+        return str(candidate) if os.path.lexists(candidate) else None
+    for directory in (importer_dir, *search_path()):
+        path = directory / written
+        if os.path.lexists(path):
+            return str(path)
+    return None
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.loaded: set[str] = set()
+        self.files: list[str] = []
+
+    def splice(self, statements: list[ast.Stmt], directory: Path) -> list[ast.Stmt]:
+        result: list[ast.Stmt] = []
+        for statement in statements:
+            if isinstance(statement, ast.Import):
+                result.extend(self.module(statement.path, directory))
+            else:
+                result.append(statement)
+        return result
+
+    def module(self, written: str, importer_dir: Path) -> list[ast.Stmt]:
+        found = resolve_import(written, importer_dir)
+        if found is None:
+            raise LoadError(
+                f"தொகுதி '{written}' கண்டுபிடிக்க முடியவில்லை  (cannot open module '{written}'): "
+                "looked beside the importing file, along ETAMIL_PATH, and next to the compiler"
+            )
+        try:
+            canonical = os.path.realpath(found, strict=True)
+        except OSError as error:
+            raise _cannot_open(found, error) from None
+        if canonical in self.loaded:
+            return []
+        self.loaded.add(canonical)
+        self.files.append(canonical)
+        statements = parse_source(_read_text(canonical))
+        return self.splice(statements, Path(canonical).parent)
+
+
+def load_path(path: str) -> ast.Program:
+    """Load the program in file ``path`` (as given on the command line)."""
+    try:
+        canonical = os.path.realpath(path, strict=True)
+    except OSError as error:
+        raise _cannot_open(path, error) from None
+    loader = _Loader()
+    loader.loaded.add(canonical)
+    loader.files.append(canonical)
+    statements = parse_source(_read_text(canonical))
+    statements = loader.splice(statements, Path(canonical).parent)
+    return ast.Program(statements, canonical, loader.files)
+
+
+def load_text(text: str, base_dir: str | None = None) -> ast.Program:
+    """Load a program given as text (standard input, the REPL); imports resolve from
+    ``base_dir`` (default: the working directory)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    loader = _Loader()
+    statements = parse_source(text)
+    statements = loader.splice(statements, Path(base_dir or os.getcwd()))
+    return ast.Program(statements, None, loader.files)

@@ -1,0 +1,889 @@
+"""The compiler: a syntax tree -> one Python code object, compiled once, run many times.
+
+Why generated Python: CPython runs its own bytecode far faster than any interpreter loop written in
+Python can run ours. A program becomes a module with
+
+* one Python function per eTamil function (a *closure* inside the run function when it may read a
+  global or write a response variable, a plain module-level function otherwise), and
+* ``__run(_rt, _inj)``, the top-level code, whose Python locals are the program's globals — so a
+  fresh call is a fresh set of globals, and global access is a fast local/cell access.
+
+Language rules the generated code keeps (LANGUAGE.md §8–§11):
+
+* a function reads its own locals first, then globals; it always *writes* locals. Whether a local
+  is bound yet is decided at run time only where a static check cannot decide it.
+* functions are hoisted; the last definition of a name wins for every call; user functions hide
+  builtins; arity is checked after the arguments are evaluated.
+* arithmetic on operands known to be numbers uses plain ``Decimal`` operators under
+  :data:`numbers.FAST_CONTEXT`; if an operation traps (result would need rounding), that one
+  operation is redone on the exact path. Expressions are flattened into statements where that is
+  needed, preserving left-to-right evaluation.
+* every loop iteration and every function entry checks the run's ``stop`` list (deadlines), and
+  calls carry their depth (the 256-frame limit).
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..lang import syntax as ast
+from . import ops
+from .builtins import BUILTINS, load_all
+from .context import RunContext
+from .errors import EtamilError, undefined_variable
+from .numbers import FAST_CONTEXT, ZERO
+from .values import display
+
+# kinds, as bits
+N, S, B, NIL, A, R, RES = 1, 2, 4, 8, 16, 32, 64
+ALL = 127
+_RETURN_KINDS = {"number": N, "string": S, "boolean": B, "array": A, "record": R, "result": RES}
+
+RESPONSE_VARIABLES = ("response_status", "response_body", "response_headers", "response_file")
+_RESPOND_FILE = {"பதில்_கோப்பு", "paDil_kOppu", "_respondFile"}
+_BLOCKING_STATEMENTS = (ast.Input, ast.FileOpen, ast.FileWrite, ast.FileRead, ast.DbConnect,
+                        ast.DbDisconnect, ast.DbExecute, ast.DbQuery)
+
+
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET = _Unset()
+
+
+# ============================================================================== analysis
+
+
+def _walk_functions(statements: list[ast.Stmt], into: dict[str, ast.FunctionDef]) -> None:
+    """Every function definition, program order; later ones replace earlier ones (§9.4).
+    Route and timer bodies are not code of this program (they are never compiled here)."""
+    for statement in statements:
+        if isinstance(statement, ast.FunctionDef):
+            into[statement.name] = statement
+            _walk_functions(statement.body, into)
+        elif isinstance(statement, ast.If):
+            _walk_functions(statement.then, into)
+            if statement.otherwise:
+                _walk_functions(statement.otherwise, into)
+        elif isinstance(statement, ast.While | ast.ForEach):
+            _walk_functions(statement.body, into)
+
+
+def _scope_statements(body: list[ast.Stmt]):
+    """Statements of one scope: descends into blocks but not into nested function bodies."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.If):
+            yield from _scope_statements(statement.then)
+            if statement.otherwise:
+                yield from _scope_statements(statement.otherwise)
+        elif isinstance(statement, ast.While | ast.ForEach):
+            yield from _scope_statements(statement.body)
+
+
+def _expressions(statement: ast.Stmt):
+    """The expressions a statement evaluates (not those of nested statements)."""
+    for name in ("value", "index", "condition", "collection", "path", "data", "connection", "sql",
+                 "params", "status", "body", "headers", "target"):
+        value = getattr(statement, name, None)
+        if isinstance(value, ast.Node) and not isinstance(value, list):
+            if isinstance(statement, ast.Route | ast.Every | ast.Unsupported):
+                continue
+            if isinstance(value, (ast.Number, ast.String, ast.Bool, ast.Nil, ast.ArrayLit, ast.RecordLit,
+                                  ast.Var, ast.Call, ast.Index, ast.Field, ast.Try, ast.Neg, ast.Not,
+                                  ast.Binary, ast.Logical)):
+                yield value
+    if isinstance(statement, ast.CallStmt):
+        yield statement.call
+
+
+def _subexpressions(expr: ast.Expr):
+    yield expr
+    if isinstance(expr, ast.ArrayLit):
+        for item in expr.items:
+            yield from _subexpressions(item)
+    elif isinstance(expr, ast.RecordLit):
+        for _, item in expr.entries:
+            yield from _subexpressions(item)
+    elif isinstance(expr, ast.Call):
+        for item in expr.args:
+            yield from _subexpressions(item)
+    elif isinstance(expr, ast.Index):
+        yield from _subexpressions(expr.base)
+        yield from _subexpressions(expr.index)
+    elif isinstance(expr, ast.Field | ast.Try | ast.Neg | ast.Not):
+        yield from _subexpressions(expr.base if isinstance(expr, ast.Field) else expr.operand)
+    elif isinstance(expr, ast.Binary | ast.Logical):
+        yield from _subexpressions(expr.left)
+        yield from _subexpressions(expr.right)
+
+
+def _written_names(statement: ast.Stmt) -> list[str]:
+    if isinstance(statement, ast.Assign | ast.SetIndex | ast.SetField):
+        return [statement.name]
+    if isinstance(statement, ast.ForEach):
+        return [statement.var]
+    if isinstance(statement, ast.Input) and isinstance(statement.target, ast.Var):
+        return [statement.target.name]
+    if isinstance(statement, ast.FileRead | ast.DbQuery):
+        return [statement.target]
+    return []
+
+
+@dataclass
+class _Scope:
+    """One function's (or the top level's) variables."""
+
+    function: ast.FunctionDef | None
+    written: set[str] = field(default_factory=set)
+    kinds: dict[str, int] = field(default_factory=dict)
+    python: dict[str, str] = field(default_factory=dict)  # eTamil name -> Python local name
+    reads_globals: set[str] = field(default_factory=set)
+    writes_response: bool = False
+    calls: set[str] = field(default_factory=set)
+    uses_try: bool = False
+    needs_closure: bool = False
+    blocking: bool = False
+
+
+class _Names:
+    """Mangling: eTamil names are arbitrary Unicode (and NFKC would merge distinct Tamil names), so
+    every Python name is ASCII: ``g<n>_<ascii hint>`` for globals, ``l<n>_...`` for locals."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.reverse: dict[int, str] = {}
+
+    def number(self, name: str) -> int:
+        if name not in self.numbers:
+            self.numbers[name] = len(self.numbers)
+            self.reverse[self.numbers[name]] = name
+        return self.numbers[name]
+
+    def python(self, prefix: str, name: str) -> str:
+        hint = re.sub(r"[^A-Za-z0-9_]", "", name)[:20]
+        return f"{prefix}{self.number(name)}_{hint}"
+
+
+_MANGLED = re.compile(r"\b[gl](\d+)_[A-Za-z0-9_]*")
+
+
+# ============================================================================== code generation
+
+
+class _Code:
+    """A generated expression: its text and whether it is an atom (safe to repeat, no effects)."""
+
+    __slots__ = ("text", "kind", "atom", "constant")
+
+    def __init__(self, text: str, kind: int, atom: bool = False, constant: bool = False):
+        self.text = text
+        self.kind = kind
+        self.atom = atom
+        self.constant = constant
+
+
+class _Generator:
+    def __init__(self, statements: list[ast.Stmt], inputs: frozenset[str], input_kinds: dict[str, int]):
+        self.builtins = load_all()
+        self.statements = statements
+        self.inputs = inputs
+        self.input_kinds = input_kinds
+        self.names = _Names()
+        self.constants: dict[Any, str] = {}
+        self.namespace: dict[str, Any] = {}
+        self.functions: dict[str, ast.FunctionDef] = {}
+        _walk_functions(statements, self.functions)
+        self.function_python: dict[str, str] = {}
+        for index, name in enumerate(self.functions):
+            self.function_python[name] = f"F{index}_{re.sub(r'[^A-Za-z0-9_]', '', name)[:20]}"
+        self.top = _Scope(None)
+        self.scopes: dict[str, _Scope] = {name: _Scope(fn) for name, fn in self.functions.items()}
+        self.global_names: set[str] = set(inputs)
+        self.temp_counter = 0
+        self._analyse()
+
+    # ------------------------------------------------------------------ analysis
+    def _analyse(self) -> None:
+        top = self.top
+        for statement in _scope_statements(self.statements):
+            top.written.update(_written_names(statement))
+        self.global_names |= top.written
+        for name, scope in self.scopes.items():
+            fn = self.functions[name]
+            scope.written.update(fn.params)
+            for statement in _scope_statements(fn.body):
+                scope.written.update(_written_names(statement))
+        # calls, reads of globals, response writes, ``?``, blocking operations
+        for scope, body in [(top, self.statements)] + [(s, s.function.body) for s in self.scopes.values()]:
+            for statement in _scope_statements(body):
+                if isinstance(statement, ast.Respond):
+                    scope.writes_response = True
+                if isinstance(statement, _BLOCKING_STATEMENTS):
+                    scope.blocking = True
+                for expr in _expressions(statement):
+                    for sub in _subexpressions(expr):
+                        if isinstance(sub, ast.Call):
+                            scope.calls.add(sub.name)
+                            if sub.name in _RESPOND_FILE and sub.name not in self.functions:
+                                scope.writes_response = True
+                            target = self.builtins.get(sub.name)
+                            if sub.name not in self.functions and target is not None and target.blocking:
+                                scope.blocking = True
+                        elif isinstance(sub, ast.Try):
+                            scope.uses_try = True
+                        elif isinstance(sub, ast.Var) and scope is not top and sub.name not in scope.written:
+                            if sub.name in self.global_names or sub.name in RESPONSE_VARIABLES:
+                                scope.reads_globals.add(sub.name)
+                for name in _written_names(statement):
+                    if isinstance(statement, ast.SetIndex | ast.SetField) and scope is not top:
+                        if name in self.global_names:
+                            scope.reads_globals.add(name)  # element assignment reads the global first
+            if scope is not top:
+                # a local that may be read before it is bound falls back to the global
+                for name in scope.written:
+                    if name in self.global_names:
+                        scope.reads_globals.add(name)
+        # closures: reading a global cell or writing a response, or calling a function that must
+        changed = True
+        for scope in self.scopes.values():
+            scope.needs_closure = bool(
+                (scope.reads_globals - set(RESPONSE_VARIABLES)) and self._global_cells(scope)
+            )
+        while changed:
+            changed = False
+            for scope in self.scopes.values():
+                if not scope.needs_closure and any(
+                    self.scopes[c].needs_closure for c in scope.calls if c in self.scopes
+                ):
+                    scope.needs_closure = changed = True
+        # blocking reachability
+        changed = True
+        while changed:
+            changed = False
+            for scope in [top, *self.scopes.values()]:
+                if not scope.blocking and any(self.scopes[c].blocking for c in scope.calls if c in self.scopes):
+                    scope.blocking = changed = True
+        self._infer_kinds()
+
+    def _global_cells(self, scope: _Scope) -> set[str]:
+        return {n for n in scope.reads_globals if n in self.global_names and n not in RESPONSE_VARIABLES}
+
+    def _infer_kinds(self) -> None:
+        """Which kinds each variable can hold: a fixed point over all assignments (sound: a kind
+        set only grows). Injected globals get the kinds the caller declares (default: any)."""
+        top = self.top
+        for name in self.global_names:
+            top.kinds[name] = 0
+        for name in self.inputs:
+            top.kinds[name] = self.input_kinds.get(name, ALL)
+        for scope in self.scopes.values():
+            for name in scope.written:
+                scope.kinds[name] = 0
+            for name in scope.function.params:
+                scope.kinds[name] = ALL
+        for _ in range(50):
+            changed = False
+            for scope, body in [(top, self.statements)] + [(s, s.function.body) for s in self.scopes.values()]:
+                for statement in _scope_statements(body):
+                    for name, kind in self._statement_writes(statement, scope):
+                        if scope.kinds.get(name, 0) | kind != scope.kinds.get(name, 0):
+                            scope.kinds[name] = scope.kinds.get(name, 0) | kind
+                            changed = True
+            if not changed:
+                break
+        else:  # pragma: no cover - the lattice is finite; this is only a guard
+            for scope in [top, *self.scopes.values()]:
+                for name in scope.kinds:
+                    scope.kinds[name] = ALL
+
+    def _statement_writes(self, statement: ast.Stmt, scope: _Scope):
+        if isinstance(statement, ast.Assign):
+            yield statement.name, (N if statement.value is None else self.kind_of(statement.value, scope))
+        elif isinstance(statement, ast.SetIndex | ast.SetField):
+            yield statement.name, A | R
+        elif isinstance(statement, ast.ForEach):
+            collection = self.kind_of(statement.collection, scope)
+            yield statement.var, (S if collection and not collection & ~(R | S) else ALL)
+        elif isinstance(statement, ast.Input) and isinstance(statement.target, ast.Var):
+            yield statement.target.name, S
+        elif isinstance(statement, ast.FileRead):
+            yield statement.target, N if statement.csv else S
+        elif isinstance(statement, ast.DbQuery):
+            yield statement.target, A
+
+    def var_kind(self, name: str, scope: _Scope) -> int:
+        if name in RESPONSE_VARIABLES and name not in scope.written:
+            return ALL
+        if scope is self.top:
+            return self.top.kinds.get(name, ALL) or ALL
+        kind = scope.kinds.get(name, 0)
+        if name not in scope.written or name in self.global_names:
+            kind |= self.top.kinds.get(name, 0)
+        return kind or ALL
+
+    def kind_of(self, expr: ast.Expr, scope: _Scope) -> int:
+        if isinstance(expr, ast.Number | ast.Neg):
+            return N
+        if isinstance(expr, ast.String):
+            return S
+        if isinstance(expr, ast.Bool | ast.Not | ast.Logical):
+            return B
+        if isinstance(expr, ast.Nil):
+            return NIL
+        if isinstance(expr, ast.ArrayLit):
+            return A
+        if isinstance(expr, ast.RecordLit):
+            return R
+        if isinstance(expr, ast.Binary):
+            if expr.op in "+-*/":
+                return N
+            if expr.op == "&":
+                return S
+            return B
+        if isinstance(expr, ast.Var):
+            return self.var_kind(expr.name, scope)
+        if isinstance(expr, ast.Call):
+            if expr.name not in self.functions:
+                target = self.builtins.get(expr.name)
+                if target is not None and target.returns and len(expr.args) == target.arity:
+                    return _RETURN_KINDS[target.returns]
+            return ALL
+        return ALL
+
+    # ------------------------------------------------------------------ emission helpers
+    def constant(self, value: Any, prefix: str = "K") -> str:
+        key = (type(value), str(value)) if isinstance(value, Decimal) else (type(value), value)
+        if key not in self.constants:
+            name = f"{prefix}{len(self.constants)}"
+            self.constants[key] = name
+            self.namespace[name] = value
+        return self.constants[key]
+
+    def temp(self) -> str:
+        self.temp_counter += 1
+        return f"_t{self.temp_counter}"
+
+    # ------------------------------------------------------------------ program
+    def generate(self) -> str:
+        lines: list[str] = []
+        closures = [n for n, s in self.scopes.items() if s.needs_closure]
+        plain = [n for n, s in self.scopes.items() if not s.needs_closure]
+        for name in plain:
+            lines.extend(self.function(name, indent=""))
+        lines.append("def __run(_rt, _inj):")
+        body: list[str] = []
+        body.append("_S = _rt.stop")
+        body.append("_d = 0")
+        body.append("_resp = _rt.response")
+        mentioned = self._mentioned_top_names()
+        for name in sorted(self.inputs & mentioned):
+            body.append(f"if {name!r} in _inj: {self.global_python(name)} = _inj[{name!r}]")
+        for name in closures:
+            body.extend(self.function(name, indent=""))
+        statements = self.block(self.statements, self.top, _Flow(set()))
+        body.extend(statements)
+        body.append("return locals()")
+        lines.extend("    " + line for line in body)
+        return "\n".join(lines) + "\n"
+
+    def _mentioned_top_names(self) -> set[str]:
+        names: set[str] = set()
+        for statement in _scope_statements(self.statements):
+            names.update(_written_names(statement))
+            for expr in _expressions(statement):
+                for sub in _subexpressions(expr):
+                    if isinstance(sub, ast.Var):
+                        names.add(sub.name)
+        for scope in self.scopes.values():
+            names |= self._global_cells(scope)
+        return names
+
+    def global_python(self, name: str) -> str:
+        return self.names.python("g", name)
+
+    def function(self, name: str, indent: str) -> list[str]:
+        fn = self.functions[name]
+        scope = self.scopes[name]
+        params = [self.names.python("l", p) for p in fn.params]
+        # duplicate parameter names: Python refuses them; later ones win like repeated stores
+        unique: list[str] = []
+        for index, param in enumerate(params):
+            unique.append(param if param not in params[index + 1 :] else f"_dup{index}")
+        header = f"def {self.function_python[name]}(_rt, _d{''.join(', ' + p for p in unique)}):"
+        body: list[str] = [
+            "if _d > 256: _ops.call_depth()",
+            "_S = _rt.stop",
+            "if _S: _rt.stopped()",
+        ]
+        if scope.writes_response or any(v in RESPONSE_VARIABLES for v in scope.reads_globals):
+            body.append("_resp = _rt.response")
+        locals_unset = sorted(scope.written - set(fn.params))
+        for local in locals_unset:
+            body.append(f"{self.names.python('l', local)} = _U")
+        flow = _Flow(set(fn.params))
+        statements = self.block(fn.body, scope, flow)
+        if scope.uses_try:
+            body.append("try:")
+            body.extend("    " + line for line in statements or ["pass"])
+            body.append("except _Prop as _p:")
+            body.append("    return _p.value")
+        else:
+            body.extend(statements)
+        body.append("return None")
+        return [indent + header] + [indent + "    " + line for line in body]
+
+    # ------------------------------------------------------------------ statements
+    def block(self, statements: list[ast.Stmt], scope: _Scope, flow: _Flow) -> list[str]:
+        lines: list[str] = []
+        for statement in statements:
+            lines.extend(self.statement(statement, scope, flow))
+        return lines
+
+    def write(self, name: str, scope: _Scope, flow: _Flow) -> str:
+        """The Python target for a write of ``name`` (§8: a function always writes a local)."""
+        if scope is self.top:
+            if name in RESPONSE_VARIABLES:
+                return f"_resp[{name!r}]"
+            return self.global_python(name)
+        flow.assigned.add(name)
+        return self.names.python("l", name)
+
+    def read(self, name: str, scope: _Scope, flow: _Flow) -> _Code:
+        kind = self.var_kind(name, scope)
+        if scope is self.top:
+            if name in RESPONSE_VARIABLES:
+                return _Code(f"_ops.response_read(_resp, {name!r})", kind)
+            if name not in self.global_names:
+                return _Code(f"_ops.undefined({name!r})", kind)
+            return _Code(self.global_python(name), kind, atom=True)
+        if name in scope.written:
+            local = self.names.python("l", name)
+            if name in flow.assigned:
+                return _Code(local, kind, atom=True)
+            return _Code(f"({local} if {local} is not _U else {self.global_read(name, scope)})", kind)
+        return _Code(self.global_read(name, scope), kind, atom=name not in RESPONSE_VARIABLES
+                     and name in self.global_names and scope.needs_closure)
+
+    def global_read(self, name: str, scope: _Scope) -> str:
+        if name in RESPONSE_VARIABLES:
+            return f"_ops.response_read(_rt.response, {name!r})"
+        if name in self.global_names and scope.needs_closure:
+            return self.global_python(name)
+        return f"_ops.undefined({name!r})"
+
+    def statement(self, statement: ast.Stmt, scope: _Scope, flow: _Flow) -> list[str]:
+        method = getattr(self, "s_" + type(statement).__name__)
+        return method(statement, scope, flow)
+
+    def s_FunctionDef(self, statement, scope, flow):
+        return []  # hoisted: executing a definition does nothing (§9.4)
+
+    def s_Assign(self, statement, scope, flow):
+        pre: list[str] = []
+        value = "_ZERO" if statement.value is None else self.expr(statement.value, scope, flow, pre).text
+        return pre + [f"{self.write(statement.name, scope, flow)} = {value}"]
+
+    def s_SetIndex(self, statement, scope, flow):
+        pre: list[str] = []
+        index, value = self.sequence([statement.index, statement.value], scope, flow, pre)
+        current = self.read(statement.name, scope, flow).text
+        target = self.write(statement.name, scope, flow)
+        return pre + [f"{target} = _ops.set_index({index.text}, {value.text}, {current}, {statement.name!r})"]
+
+    def s_SetField(self, statement, scope, flow):
+        pre: list[str] = []
+        value = self.expr(statement.value, scope, flow, pre)
+        current = self.read(statement.name, scope, flow).text
+        target = self.write(statement.name, scope, flow)
+        return pre + [
+            f"{target} = _ops.set_field({value.text}, {current}, {statement.key!r}, {statement.name!r})"
+        ]
+
+    def s_CallStmt(self, statement, scope, flow):
+        pre: list[str] = []
+        code = self.expr(statement.call, scope, flow, pre)
+        return pre + [code.text]
+
+    def s_Return(self, statement, scope, flow):
+        pre: list[str] = []
+        value = "None" if statement.value is None else self.expr(statement.value, scope, flow, pre).text
+        if scope is self.top:
+            return pre + [f"_ops.return_outside({value})"]
+        return pre + [f"return {value}"]
+
+    def s_Import(self, statement, scope, flow):
+        return ["_ops.unsupported('இறக்கு (import)')"]
+
+    def s_If(self, statement, scope, flow):
+        pre: list[str] = []
+        condition = self.expr(statement.condition, scope, flow, pre)
+        then_flow = flow.copy()
+        lines = pre + [f"if {condition.text}:"]
+        lines.extend(_indent(self.block(statement.then, scope, then_flow) or ["pass"]))
+        if statement.otherwise:
+            else_flow = flow.copy()
+            lines.append("else:")
+            lines.extend(_indent(self.block(statement.otherwise, scope, else_flow) or ["pass"]))
+            flow.assigned |= then_flow.assigned & else_flow.assigned
+        return lines
+
+    def s_While(self, statement, scope, flow):
+        pre: list[str] = []
+        body_flow = flow.copy()
+        condition = self.expr(statement.condition, scope, body_flow, pre)
+        body = self.block(statement.body, scope, body_flow)
+        check = "if _S: _rt.stopped()"
+        if not pre:
+            return [f"while {condition.text}:", "    " + check] + _indent(body)
+        return ["while True:"] + _indent(pre) + [f"    if not ({condition.text}): break", "    " + check] + _indent(body)
+
+    def s_ForEach(self, statement, scope, flow):
+        pre: list[str] = []
+        collection = self.expr(statement.collection, scope, flow, pre)
+        body_flow = flow.copy()
+        target = self.write(statement.var, scope, body_flow)
+        body = self.block(statement.body, scope, body_flow)
+        return pre + [f"for {target} in _ops.iterate({collection.text}):", "    if _S: _rt.stopped()"] + _indent(body)
+
+    def s_Print(self, statement, scope, flow):
+        pre: list[str] = []
+        value = self.expr(statement.value, scope, flow, pre)
+        return pre + [f"_rt.print({value.text})"]
+
+    def s_Input(self, statement, scope, flow):
+        if isinstance(statement.target, ast.Var):
+            return [f"{self.write(statement.target.name, scope, flow)} = _rt.input()"]
+        return ["_rt.input()"]
+
+    def s_FileOpen(self, statement, scope, flow):
+        pre: list[str] = []
+        path = self.expr(statement.path, scope, flow, pre)
+        return pre + [f"_rt.file_open({path.text}, {statement.mode!r})"]
+
+    def s_FileClose(self, statement, scope, flow):
+        pre: list[str] = []
+        path = self.expr(statement.path, scope, flow, pre)
+        return pre + [f"_rt.file_close({path.text})"]
+
+    def s_FileWrite(self, statement, scope, flow):
+        pre: list[str] = []
+        path, data = self.sequence([statement.path, statement.data], scope, flow, pre)
+        return pre + [f"_rt.file_write({path.text}, {data.text})"]
+
+    def s_FileRead(self, statement, scope, flow):
+        pre: list[str] = []
+        path = self.expr(statement.path, scope, flow, pre)
+        method = "csv_read" if statement.csv else "file_read"
+        return pre + [f"{self.write(statement.target, scope, flow)} = _rt.{method}({path.text})"]
+
+    def s_DbConnect(self, statement, scope, flow):
+        pre: list[str] = []
+        connection = self.expr(statement.connection, scope, flow, pre)
+        return pre + [f"_rt.db_connect({statement.db_type!r}, {connection.text})"]
+
+    def s_DbDisconnect(self, statement, scope, flow):
+        return [f"_rt.db_disconnect({statement.db_type!r})"]
+
+    def s_DbExecute(self, statement, scope, flow):
+        pre: list[str] = []
+        sql, params = self.sequence([statement.sql, statement.params], scope, flow, pre)
+        return pre + [f"_rt.db_execute({sql.text}, {params.text})"]
+
+    def s_DbQuery(self, statement, scope, flow):
+        pre: list[str] = []
+        sql, params = self.sequence([statement.sql, statement.params], scope, flow, pre)
+        return pre + [f"{self.write(statement.target, scope, flow)} = _rt.db_query({sql.text}, {params.text})"]
+
+    def s_Route(self, statement, scope, flow):
+        return ["_ops.unsupported('வழி (route)')"]
+
+    def s_Every(self, statement, scope, flow):
+        return ["_ops.unsupported('இடைவெளி (schedule)')"]
+
+    def s_Unsupported(self, statement, scope, flow):
+        return [f"_ops.unsupported({statement.label!r})"]
+
+    def s_Respond(self, statement, scope, flow):
+        pre: list[str] = []
+        items = [statement.status, statement.body] + ([statement.headers] if statement.headers else [])
+        codes = self.sequence(items, scope, flow, pre)
+        headers = codes[2].text if len(codes) > 2 else "None"
+        return pre + [f"_ops.respond(_rt.response, {codes[0].text}, {codes[1].text}, {headers})"]
+
+    # ------------------------------------------------------------------ expressions
+    def sequence(self, exprs: list[ast.Expr], scope: _Scope, flow: _Flow, pre: list[str]) -> list[_Code]:
+        """Generate operands left to right; an operand generated inline whose later siblings
+        needed statements is bound to a temporary first, so the order of effects is kept."""
+        codes: list[_Code] = []
+        marks: list[int] = []
+        for expr in exprs:
+            codes.append(self.expr(expr, scope, flow, pre))
+            marks.append(len(pre))
+        for position in range(len(codes) - 2, -1, -1):
+            code = codes[position]
+            if len(pre) > marks[position] and not code.constant and not (code.atom and code.text.startswith("_t")):
+                name = self.temp()
+                pre.insert(marks[position], f"{name} = {code.text}")
+                codes[position] = _Code(name, code.kind, atom=True)
+        return codes
+
+    def atom(self, code: _Code, pre: list[str]) -> _Code:
+        if code.atom or code.constant:
+            return code
+        name = self.temp()
+        pre.append(f"{name} = {code.text}")
+        return _Code(name, code.kind, atom=True)
+
+    def expr(self, expr: ast.Expr, scope: _Scope, flow: _Flow, pre: list[str]) -> _Code:
+        method = getattr(self, "e_" + type(expr).__name__)
+        return method(expr, scope, flow, pre)
+
+    def e_Number(self, expr, scope, flow, pre):
+        return _Code(self.constant(expr.value), N, atom=True, constant=True)
+
+    def e_String(self, expr, scope, flow, pre):
+        return _Code(repr(expr.value), S, atom=True, constant=True)
+
+    def e_Bool(self, expr, scope, flow, pre):
+        return _Code("True" if expr.value else "False", B, atom=True, constant=True)
+
+    def e_Nil(self, expr, scope, flow, pre):
+        return _Code("None", NIL, atom=True, constant=True)
+
+    def e_ArrayLit(self, expr, scope, flow, pre):
+        codes = self.sequence(expr.items, scope, flow, pre)
+        return _Code("[" + ", ".join(c.text for c in codes) + "]", A)
+
+    def e_RecordLit(self, expr, scope, flow, pre):
+        codes = self.sequence([value for _, value in expr.entries], scope, flow, pre)
+        if len({key for key, _ in expr.entries}) == len(expr.entries):
+            return _Code("{" + ", ".join(f"{k!r}: {c.text}" for (k, _), c in zip(expr.entries, codes, strict=True)) + "}", R)
+        # duplicate keys: every value is evaluated, the first one is kept (quirk §10.2)
+        items = ", ".join(f"({k!r}, {c.text})" for (k, _), c in zip(expr.entries, codes, strict=True))
+        return _Code(f"_ops.record_first([{items}])", R)
+
+    def e_Var(self, expr, scope, flow, pre):
+        return self.read(expr.name, scope, flow)
+
+    def e_Call(self, expr, scope, flow, pre):
+        codes = self.sequence(expr.args, scope, flow, pre)
+        args = "".join(", " + c.text for c in codes)
+        arg_list = ", ".join(c.text for c in codes)
+        name = expr.name
+        if name in self.functions:
+            fn = self.functions[name]
+            if len(fn.params) != len(expr.args):
+                return _Code(f"_ops.wrong_arity({name!r}, {len(fn.params)}{args})", ALL)
+            return _Code(f"{self.function_python[name]}(_rt, _d + 1{args})", ALL)
+        target = self.builtins.get(name)
+        if target is None:
+            return _Code(f"_ops.unknown_call({name!r}{args})", ALL)
+        if target.arity != len(expr.args):
+            return _Code(f"_ops.wrong_arity({name!r}, {target.arity}{args})", ALL)
+        function = self.constant(target.function, prefix="B")
+        kind = _RETURN_KINDS.get(target.returns, ALL) if target.returns else ALL
+        if target.context:
+            return _Code(f"{function}(_rt{args})", kind)
+        return _Code(f"{function}({arg_list})", kind)
+
+    def e_Index(self, expr, scope, flow, pre):
+        base, index = self.sequence([expr.base, expr.index], scope, flow, pre)
+        return _Code(f"_ops.index({base.text}, {index.text})", ALL)
+
+    def e_Field(self, expr, scope, flow, pre):
+        base = self.expr(expr.base, scope, flow, pre)
+        return _Code(f"_ops.field({base.text}, {expr.key!r})", ALL)
+
+    def e_Try(self, expr, scope, flow, pre):
+        operand = self.expr(expr.operand, scope, flow, pre)
+        helper = "try_at_top" if scope is self.top else "try_in_function"
+        return _Code(f"_ops.{helper}({operand.text})", ALL)
+
+    def e_Neg(self, expr, scope, flow, pre):
+        operand = self.expr(expr.operand, scope, flow, pre)
+        return _Code(f"_ops.neg({operand.text})", N)
+
+    def e_Not(self, expr, scope, flow, pre):
+        operand = self.expr(expr.operand, scope, flow, pre)
+        return _Code(f"(not {operand.text})", B)
+
+    def e_Logical(self, expr, scope, flow, pre):
+        left = self.expr(expr.left, scope, flow, pre)
+        mark = len(pre)
+        right_pre: list[str] = []
+        right = self.expr(expr.right, scope, flow.copy(), right_pre)
+        joiner = "and" if expr.op == "and" else "or"
+        if not right_pre:
+            return _Code(f"(True if ({left.text} {joiner} {right.text}) else False)", B)
+        name = self.temp()
+        del pre[mark:]
+        test = left.text if expr.op == "and" else f"not ({left.text})"
+        short = "False" if expr.op == "and" else "True"
+        pre.append(f"if {test}:")
+        pre.extend(_indent(right_pre))
+        pre.append(f"    {name} = True if {right.text} else False")
+        pre.append("else:")
+        pre.append(f"    {name} = {short}")
+        return _Code(name, B, atom=True)
+
+    def e_Binary(self, expr, scope, flow, pre):
+        left, right = self.sequence([expr.left, expr.right], scope, flow, pre)
+        op = expr.op
+        both_numbers = left.kind == N and right.kind == N
+        if op in ("+", "-", "*") and both_numbers:
+            return self.fast_arithmetic(op, left, right, pre)
+        if op == "+":
+            return _Code(f"_ops.add({left.text}, {right.text})", N)
+        if op == "-":
+            return _Code(f"_ops.sub({left.text}, {right.text})", N)
+        if op == "*":
+            return _Code(f"_ops.mul({left.text}, {right.text})", N)
+        if op == "/":
+            return _Code(f"_ops.div({left.text}, {right.text})", N)
+        if op == "&":
+            if left.kind == S and right.kind == S:
+                return _Code(f"({left.text} + {right.text})", S)
+            return _Code(f"_ops.concat({left.text}, {right.text})", S)
+        if op in ("==", "!="):
+            if left.kind == right.kind and left.kind in (N, S, B, NIL):
+                return _Code(f"({left.text} {op} {right.text})", B)
+            return _Code(f"_ops.{'eq' if op == '==' else 'ne'}({left.text}, {right.text})", B)
+        if (both_numbers or (left.kind == S and right.kind == S)):
+            return _Code(f"({left.text} {op} {right.text})", B)
+        helper = {"<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal"}[op]
+        return _Code(f"_ops.{helper}({left.text}, {right.text})", B)
+
+    def fast_arithmetic(self, op: str, left: _Code, right: _Code, pre: list[str]) -> _Code:
+        left = self.atom(left, pre)
+        right = self.atom(right, pre)
+        result = self.temp()
+        exact = {"+": "_num.add", "-": "_num.sub", "*": "_num.mul"}[op]
+        slow = f"{exact}({left.text}, {right.text})"
+        if op == "*":
+            fast = f"{left.text} * {right.text} or _ZERO"
+        else:
+            checks = [c.text for c in (left, right) if not (c.constant and self.namespace[c.text])]
+            fast = f"{left.text} {op} {right.text}"
+            if checks:
+                fast = f"{fast} if {' and '.join(checks)} else {slow}"
+        pre.extend([f"try: {result} = {fast}", f"except ArithmeticError: {result} = {slow}"])
+        return _Code(result, N, atom=True)
+
+
+@dataclass
+class _Flow:
+    """Locals definitely bound at this point of a function body."""
+
+    assigned: set[str]
+
+    def copy(self) -> _Flow:
+        return _Flow(set(self.assigned))
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+# ============================================================================== the result
+
+
+class Compiled:
+    """A compiled program. :meth:`run` runs it once with fresh globals."""
+
+    def __init__(self, source: str, namespace: dict[str, Any], names: _Names, blocking: bool, filename: str):
+        self.source = source
+        self.blocking = blocking
+        self._names = names
+        code = compile(source, filename, "exec")
+        exec(code, namespace)  # noqa: S102 - our own generated code
+        self._run = namespace["__run"]
+
+    def run(self, ctx: RunContext, inject: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run once; returns the program's globals at the end. On a runtime error raises
+        :class:`EtamilError` whose ``globals`` attribute holds the globals at that point."""
+        previous = decimal.getcontext()
+        decimal.setcontext(ctx.decimal_context)
+        try:
+            frame_locals = self._run(ctx, inject or {})
+        except (EtamilError, NameError, RecursionError, ArithmeticError, TypeError, KeyError,
+                IndexError, ValueError, AttributeError) as error:
+            converted = self._convert(error)
+            converted.globals = self._globals_from_traceback(error, ctx)
+            if converted is error:
+                raise
+            raise converted from None
+        finally:
+            decimal.setcontext(previous)
+        return self._globals(frame_locals, ctx)
+
+    def _globals(self, frame_locals: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in frame_locals.items():
+            if key.startswith("g") and value is not UNSET:
+                match = _MANGLED.fullmatch(key)
+                if match:
+                    result[self._names.reverse[int(match.group(1))]] = value
+        result.update(ctx.response)
+        return result
+
+    def _globals_from_traceback(self, error: BaseException, ctx: RunContext) -> dict[str, Any]:
+        tb = error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code is self._run.__code__:
+                return self._globals(dict(tb.tb_frame.f_locals), ctx)
+            tb = tb.tb_next
+        return dict(ctx.response)
+
+    def _convert(self, error: BaseException) -> EtamilError:
+        if isinstance(error, EtamilError):
+            return error
+        if isinstance(error, NameError):
+            match = _MANGLED.search(str(error))
+            if match and int(match.group(1)) in self._names.reverse:
+                return undefined_variable(self._names.reverse[int(match.group(1))])
+        if isinstance(error, RecursionError):
+            return EtamilError("செயல் அழைப்பு ஆழம் மிகுதி (256)  (call depth exceeded — infinite recursion?)")
+        # A Python error that is not a language error: an internal fault. Report it without
+        # a traceback (the CLI prints it as a runtime error) and keep the details for the logs.
+        converted = EtamilError(f"உள் பிழை  (internal error: {type(error).__name__}: {error})")
+        converted.internal = error
+        return converted
+
+
+def compile_program(
+    statements: list[ast.Stmt],
+    *,
+    inputs: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+    input_kinds: dict[str, int] | None = None,
+    filename: str = "<etamil>",
+) -> Compiled:
+    """Compile ``statements`` (a loaded program's top level) once."""
+    generator = _Generator(statements, frozenset(inputs), input_kinds or {})
+    source = generator.generate()
+    namespace: dict[str, Any] = {
+        "__builtins__": __builtins__,
+        "_ops": ops,
+        "_num": __import__("etamil_server.runtime.numbers", fromlist=["numbers"]),
+        "_U": UNSET,
+        "_ZERO": ZERO,
+        "_Prop": ops.Propagate,
+        "Decimal": Decimal,
+    }
+    namespace.update(generator.namespace)
+    return Compiled(source, namespace, generator.names, generator.top.blocking, filename)
+
+
+__all__ = ["ALL", "A", "B", "N", "NIL", "R", "RES", "S", "UNSET", "Compiled", "compile_program", "FAST_CONTEXT"]
+
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
+_ = display
