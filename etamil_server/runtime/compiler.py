@@ -39,9 +39,11 @@ from .errors import EtamilError, undefined_variable
 from .numbers import FAST_CONTEXT, ZERO
 from .values import display
 
-# kinds, as bits
-N, S, B, NIL, A, R, RES = 1, 2, 4, 8, 16, 32, 64
-ALL = 127
+# kinds, as bits. I is a number known to be whole with scale 0 and never negative zero (counters,
+# whole literals, sums and products of such): adding it to anything needs no zero-operand check.
+N, S, B, NIL, A, R, RES, I = 1, 2, 4, 8, 16, 32, 64, 128
+ALL = 255
+NUMERIC = N | I
 _RETURN_KINDS = {"number": N, "string": S, "boolean": B, "array": A, "record": R, "result": RES}
 
 RESPONSE_VARIABLES = ("response_status", "response_body", "response_headers", "response_file")
@@ -332,8 +334,10 @@ class _Generator:
         return kind or ALL
 
     def kind_of(self, expr: ast.Expr, scope: _Scope) -> int:
-        if isinstance(expr, ast.Number | ast.Neg):
-            return N
+        if isinstance(expr, ast.Number):
+            return I if _is_whole_literal(expr.value) else N
+        if isinstance(expr, ast.Neg):
+            return I if self.kind_of(expr.operand, scope) == I else N
         if isinstance(expr, ast.String):
             return S
         if isinstance(expr, ast.Bool | ast.Not | ast.Logical):
@@ -345,7 +349,10 @@ class _Generator:
         if isinstance(expr, ast.RecordLit):
             return R
         if isinstance(expr, ast.Binary):
-            if expr.op in "+-*/":
+            if expr.op in "+-*":
+                both = self.kind_of(expr.left, scope) == I and self.kind_of(expr.right, scope) == I
+                return I if both else N
+            if expr.op == "/":
                 return N
             if expr.op == "&":
                 return S
@@ -490,8 +497,19 @@ class _Generator:
 
     def s_Assign(self, statement, scope, flow):
         pre: list[str] = []
-        value = "_ZERO" if statement.value is None else self.expr(statement.value, scope, flow, pre).text
-        return pre + [f"{self.write(statement.name, scope, flow)} = {value}"]
+        if statement.value is None:
+            return [f"{self.write(statement.name, scope, flow)} = _ZERO"]
+        hint = None
+        if isinstance(statement.value, ast.Binary) and statement.name not in RESPONSE_VARIABLES:
+            # arithmetic straight into the variable: no temporary
+            hint = self.global_python(statement.name) if scope is self.top else self.names.python("l", statement.name)
+            value = self.e_Binary(statement.value, scope, flow, pre, target=hint).text
+        else:
+            value = self.expr(statement.value, scope, flow, pre).text
+        target = self.write(statement.name, scope, flow)
+        if value == target:
+            return pre
+        return pre + [f"{target} = {value}"]
 
     def s_SetIndex(self, statement, scope, flow):
         pre: list[str] = []
@@ -649,7 +667,8 @@ class _Generator:
         return method(expr, scope, flow, pre)
 
     def e_Number(self, expr, scope, flow, pre):
-        return _Code(self.constant(expr.value), N, atom=True, constant=True)
+        kind = I if _is_whole_literal(expr.value) else N
+        return _Code(self.constant(expr.value), kind, atom=True, constant=True)
 
     def e_String(self, expr, scope, flow, pre):
         return _Code(repr(expr.value), S, atom=True, constant=True)
@@ -711,7 +730,7 @@ class _Generator:
 
     def e_Neg(self, expr, scope, flow, pre):
         operand = self.expr(expr.operand, scope, flow, pre)
-        return _Code(f"_ops.neg({operand.text})", N)
+        return _Code(f"_ops.neg({operand.text})", I if operand.kind == I else N)
 
     def e_Not(self, expr, scope, flow, pre):
         operand = self.expr(expr.operand, scope, flow, pre)
@@ -736,12 +755,12 @@ class _Generator:
         pre.append(f"    {name} = {short}")
         return _Code(name, B, atom=True)
 
-    def e_Binary(self, expr, scope, flow, pre):
+    def e_Binary(self, expr, scope, flow, pre, target: str | None = None):
         left, right = self.sequence([expr.left, expr.right], scope, flow, pre)
         op = expr.op
-        both_numbers = left.kind == N and right.kind == N
+        both_numbers = not (left.kind & ~NUMERIC) and not (right.kind & ~NUMERIC)
         if op in ("+", "-", "*") and both_numbers:
-            return self.fast_arithmetic(op, left, right, pre)
+            return self.fast_arithmetic(op, left, right, pre, target)
         if op == "+":
             return _Code(f"_ops.add({left.text}, {right.text})", N)
         if op == "-":
@@ -755,7 +774,7 @@ class _Generator:
                 return _Code(f"({left.text} + {right.text})", S)
             return _Code(f"_ops.concat({left.text}, {right.text})", S)
         if op in ("==", "!="):
-            if left.kind == right.kind and left.kind in (N, S, B, NIL):
+            if both_numbers or (left.kind == right.kind and left.kind in (S, B, NIL)):
                 return _Code(f"({left.text} {op} {right.text})", B)
             return _Code(f"_ops.{'eq' if op == '==' else 'ne'}({left.text}, {right.text})", B)
         if (both_numbers or (left.kind == S and right.kind == S)):
@@ -763,21 +782,26 @@ class _Generator:
         helper = {"<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal"}[op]
         return _Code(f"_ops.{helper}({left.text}, {right.text})", B)
 
-    def fast_arithmetic(self, op: str, left: _Code, right: _Code, pre: list[str]) -> _Code:
+    def fast_arithmetic(self, op: str, left: _Code, right: _Code, pre: list[str], target: str | None) -> _Code:
         left = self.atom(left, pre)
         right = self.atom(right, pre)
-        result = self.temp()
+        result = target or self.temp()
+        kind = I if left.kind == I and right.kind == I else N
         exact = {"+": "_num.add", "-": "_num.sub", "*": "_num.mul"}[op]
         slow = f"{exact}({left.text}, {right.text})"
         if op == "*":
             fast = f"{left.text} * {right.text} or _ZERO"
         else:
-            checks = [c.text for c in (left, right) if not (c.constant and self.namespace[c.text])]
+            # A zero operand changes the crate's result only in scale or in the sign of zero
+            # (see numbers.add): an operand that is a non-zero constant or a whole number of
+            # scale 0 (kind I) can never cause that, so it needs no check.
+            checks = [c.text for c in (left, right)
+                      if not (c.constant and self.namespace[c.text]) and c.kind != I]
             fast = f"{left.text} {op} {right.text}"
             if checks:
                 fast = f"{fast} if {' and '.join(checks)} else {slow}"
         pre.extend([f"try: {result} = {fast}", f"except ArithmeticError: {result} = {slow}"])
-        return _Code(result, N, atom=True)
+        return _Code(result, kind, atom=True)
 
 
 @dataclass
@@ -788,6 +812,10 @@ class _Flow:
 
     def copy(self) -> _Flow:
         return _Flow(set(self.assigned))
+
+
+def _is_whole_literal(value: Decimal) -> bool:
+    return value.as_tuple().exponent == 0
 
 
 def _indent(lines: list[str]) -> list[str]:
