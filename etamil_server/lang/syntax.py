@@ -1,283 +1,492 @@
 """The syntax tree of an eTamil program (LANGUAGE.md §3, HOST.md host statements).
 
 Every node carries ``line`` and ``column`` (1-based, columns in code points) of its first token.
-Names keep the exact spelling the author wrote (§2.4.2).
+Names keep the exact spelling the author wrote (§2.4.2). Plain classes with ``__slots__`` rather
+than dataclasses: the ``etamil`` command's start-up time matters, and building ~40 dataclasses costs
+more than the rest of the front end's import.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
-
-# ------------------------------------------------------------------------------ expressions
 
 
-@dataclass(eq=False)
 class Node:
-    line: int
-    column: int
+    __slots__ = ("line", "column")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _all_slots(type(self)))
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclass(eq=False)
+def _all_slots(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        names.extend(getattr(klass, "__slots__", ()))
+    return names
+
+
 class Number(Node):
-    value: Decimal
-    text: str  # as written (a percent literal includes the %)
+    __slots__ = ("value", "text")
+
+    def __init__(self, line: int, column: int, value: Decimal, text: str):
+        self.line = line
+        self.column = column
+        self.value = value
+        self.text = text  # as written (a percent literal includes the %)
 
 
-@dataclass(eq=False)
 class String(Node):
-    value: str
-    text: str  # as written, with quotes
+    __slots__ = ("value", "text")
+
+    def __init__(self, line: int, column: int, value: str, text: str):
+        self.line = line
+        self.column = column
+        self.value = value
+        self.text = text  # as written, with quotes
 
 
-@dataclass(eq=False)
 class Bool(Node):
-    value: bool
+    __slots__ = ("value",)
+
+    def __init__(self, line: int, column: int, value: bool):
+        self.line = line
+        self.column = column
+        self.value = value
 
 
-@dataclass(eq=False)
 class Nil(Node):
-    pass
+    __slots__ = ()
+
+    def __init__(self, line: int, column: int):
+        self.line = line
+        self.column = column
 
 
-@dataclass(eq=False)
 class ArrayLit(Node):
-    items: list[Expr]
+    __slots__ = ("items",)
+
+    def __init__(self, line: int, column: int, items: list[Expr]):
+        self.line = line
+        self.column = column
+        self.items = items
 
 
-@dataclass(eq=False)
 class RecordLit(Node):
-    entries: list[tuple[str, Expr]]
+    __slots__ = ("entries",)
+
+    def __init__(self, line: int, column: int, entries: list[tuple[str, Expr]]):
+        self.line = line
+        self.column = column
+        self.entries = entries
 
 
-@dataclass(eq=False)
 class Var(Node):
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, line: int, column: int, name: str):
+        self.line = line
+        self.column = column
+        self.name = name
 
 
-@dataclass(eq=False)
 class Call(Node):
-    name: str
-    args: list[Expr]
+    __slots__ = ("name", "args")
+
+    def __init__(self, line: int, column: int, name: str, args: list[Expr]):
+        self.line = line
+        self.column = column
+        self.name = name
+        self.args = args
 
 
-@dataclass(eq=False)
 class Index(Node):
-    base: Expr
-    index: Expr
+    __slots__ = ("base", "index")
+
+    def __init__(self, line: int, column: int, base: Expr, index: Expr):
+        self.line = line
+        self.column = column
+        self.base = base
+        self.index = index
 
 
-@dataclass(eq=False)
 class Field(Node):
-    base: Expr
-    key: str
+    __slots__ = ("base", "key")
+
+    def __init__(self, line: int, column: int, base: Expr, key: str):
+        self.line = line
+        self.column = column
+        self.base = base
+        self.key = key
 
 
-@dataclass(eq=False)
 class Try(Node):
     """The postfix ``?``."""
 
-    operand: Expr
+    __slots__ = ("operand",)
+
+    def __init__(self, line: int, column: int, operand: Expr):
+        self.line = line
+        self.column = column
+        self.operand = operand
 
 
-@dataclass(eq=False)
 class Neg(Node):
-    operand: Expr
+    __slots__ = ("operand",)
+
+    def __init__(self, line: int, column: int, operand: Expr):
+        self.line = line
+        self.column = column
+        self.operand = operand
 
 
-@dataclass(eq=False)
 class Not(Node):
-    operand: Expr
+    __slots__ = ("operand",)
+
+    def __init__(self, line: int, column: int, operand: Expr):
+        self.line = line
+        self.column = column
+        self.operand = operand
 
 
-@dataclass(eq=False)
 class Binary(Node):
-    op: str  # one of + - * / & == != < <= > >=
-    left: Expr
-    right: Expr
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, line: int, column: int, op: str, left: Expr, right: Expr):
+        self.line = line
+        self.column = column
+        self.op = op  # one of + - * / & == != < <= > >=
+        self.left = left
+        self.right = right
 
 
-@dataclass(eq=False)
 class Logical(Node):
-    op: str  # "and" | "or"
-    left: Expr
-    right: Expr
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, line: int, column: int, op: str, left: Expr, right: Expr):
+        self.line = line
+        self.column = column
+        self.op = op  # "and" | "or"
+        self.left = left
+        self.right = right
 
 
-Expr = Union[Number, String, Bool, Nil, ArrayLit, RecordLit, Var, Call, Index, Field, Try, Neg, Not, Binary, Logical]
+Expr = (
+    Number
+    | String
+    | Bool
+    | Nil
+    | ArrayLit
+    | RecordLit
+    | Var
+    | Call
+    | Index
+    | Field
+    | Try
+    | Neg
+    | Not
+    | Binary
+    | Logical
+)
 
-# ------------------------------------------------------------------------------ statements
 
-
-@dataclass(eq=False)
 class Assign(Node):
-    name: str
-    value: Expr | None  # None: the declaration ``x;`` (value 0)
-    declared: str | None = None  # the type keyword's token name (IntegerType ...) if any
-    name_line: int = 0
-    name_column: int = 0
+    __slots__ = ("name", "value", "declared", "name_line", "name_column")
+
+    def __init__(
+        self,
+        line: int,
+        column: int,
+        name: str,
+        value: Expr | None,
+        declared: str | None = None,
+        name_line: int = 0,
+        name_column: int = 0,
+    ):
+        self.line = line
+        self.column = column
+        self.name = name
+        self.value = value  # None: the declaration ``x;`` (value 0)
+        self.declared = declared  # the type keyword's token name (IntegerType ...) if any
+        self.name_line = name_line
+        self.name_column = name_column
 
 
-@dataclass(eq=False)
 class SetIndex(Node):
-    name: str
-    index: Expr
-    value: Expr
+    __slots__ = ("name", "index", "value")
+
+    def __init__(self, line: int, column: int, name: str, index: Expr, value: Expr):
+        self.line = line
+        self.column = column
+        self.name = name
+        self.index = index
+        self.value = value
 
 
-@dataclass(eq=False)
 class SetField(Node):
-    name: str
-    key: str
-    value: Expr
+    __slots__ = ("name", "key", "value")
+
+    def __init__(self, line: int, column: int, name: str, key: str, value: Expr):
+        self.line = line
+        self.column = column
+        self.name = name
+        self.key = key
+        self.value = value
 
 
-@dataclass(eq=False)
 class CallStmt(Node):
-    call: Call
+    __slots__ = ("call",)
+
+    def __init__(self, line: int, column: int, call: Call):
+        self.line = line
+        self.column = column
+        self.call = call
 
 
-@dataclass(eq=False)
 class Return(Node):
-    value: Expr | None
+    __slots__ = ("value",)
+
+    def __init__(self, line: int, column: int, value: Expr | None):
+        self.line = line
+        self.column = column
+        self.value = value
 
 
-@dataclass(eq=False)
 class Import(Node):
-    path: str
+    __slots__ = ("path",)
+
+    def __init__(self, line: int, column: int, path: str):
+        self.line = line
+        self.column = column
+        self.path = path
 
 
-@dataclass(eq=False)
 class If(Node):
-    condition: Expr
-    then: list[Stmt]
-    otherwise: list[Stmt] | None
+    __slots__ = ("condition", "then", "otherwise")
+
+    def __init__(
+        self, line: int, column: int, condition: Expr, then: list[Stmt], otherwise: list[Stmt] | None
+    ):
+        self.line = line
+        self.column = column
+        self.condition = condition
+        self.then = then
+        self.otherwise = otherwise
 
 
-@dataclass(eq=False)
 class While(Node):
-    condition: Expr
-    body: list[Stmt]
+    __slots__ = ("condition", "body")
+
+    def __init__(self, line: int, column: int, condition: Expr, body: list[Stmt]):
+        self.line = line
+        self.column = column
+        self.condition = condition
+        self.body = body
 
 
-@dataclass(eq=False)
 class ForEach(Node):
-    var: str
-    collection: Expr
-    body: list[Stmt]
+    __slots__ = ("var", "collection", "body")
+
+    def __init__(self, line: int, column: int, var: str, collection: Expr, body: list[Stmt]):
+        self.line = line
+        self.column = column
+        self.var = var
+        self.collection = collection
+        self.body = body
 
 
-@dataclass(eq=False)
 class FunctionDef(Node):
-    name: str
-    params: list[str]
-    body: list[Stmt]
+    __slots__ = ("name", "params", "body")
+
+    def __init__(self, line: int, column: int, name: str, params: list[str], body: list[Stmt]):
+        self.line = line
+        self.column = column
+        self.name = name
+        self.params = params
+        self.body = body
 
 
-# host statements ------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
 class Print(Node):
-    value: Expr
+    __slots__ = ("value",)
+
+    def __init__(self, line: int, column: int, value: Expr):
+        self.line = line
+        self.column = column
+        self.value = value
 
 
-@dataclass(eq=False)
 class Input(Node):
-    target: Expr  # a Var stores the line; anything else discards it
+    __slots__ = ("target",)
+
+    def __init__(self, line: int, column: int, target: Expr):
+        self.line = line
+        self.column = column
+        self.target = target  # a Var stores the line; anything else discards it
 
 
-@dataclass(eq=False)
 class FileOpen(Node):
-    path: Expr
-    mode: str  # fixed at parse time (HOST.md §6.1), already lower-cased
+    __slots__ = ("path", "mode")
+
+    def __init__(self, line: int, column: int, path: Expr, mode: str):
+        self.line = line
+        self.column = column
+        self.path = path
+        self.mode = mode  # fixed at parse time (HOST.md §6.1), already lower-cased
 
 
-@dataclass(eq=False)
 class FileClose(Node):
-    path: Expr
+    __slots__ = ("path",)
+
+    def __init__(self, line: int, column: int, path: Expr):
+        self.line = line
+        self.column = column
+        self.path = path
 
 
-@dataclass(eq=False)
 class FileWrite(Node):
-    path: Expr
-    data: Expr
-    csv: bool = False
+    __slots__ = ("path", "data", "csv")
+
+    def __init__(self, line: int, column: int, path: Expr, data: Expr, csv: bool = False):
+        self.line = line
+        self.column = column
+        self.path = path
+        self.data = data
+        self.csv = csv
 
 
-@dataclass(eq=False)
 class FileRead(Node):
-    path: Expr
-    target: str
-    csv: bool = False
+    __slots__ = ("path", "target", "csv")
+
+    def __init__(self, line: int, column: int, path: Expr, target: str, csv: bool = False):
+        self.line = line
+        self.column = column
+        self.path = path
+        self.target = target
+        self.csv = csv
 
 
-@dataclass(eq=False)
 class DbConnect(Node):
-    db_type: str  # canonical name for a database-type keyword, else the token's text
-    connection: Expr
+    __slots__ = ("db_type", "connection")
+
+    def __init__(self, line: int, column: int, db_type: str, connection: Expr):
+        self.line = line
+        self.column = column
+        self.db_type = db_type  # canonical name for a database-type keyword, else the token's text
+        self.connection = connection
 
 
-@dataclass(eq=False)
 class DbDisconnect(Node):
-    db_type: str
+    __slots__ = ("db_type",)
+
+    def __init__(self, line: int, column: int, db_type: str):
+        self.line = line
+        self.column = column
+        self.db_type = db_type
 
 
-@dataclass(eq=False)
 class DbExecute(Node):
-    sql: Expr
-    params: Expr
+    __slots__ = ("sql", "params")
+
+    def __init__(self, line: int, column: int, sql: Expr, params: Expr):
+        self.line = line
+        self.column = column
+        self.sql = sql
+        self.params = params
 
 
-@dataclass(eq=False)
 class DbQuery(Node):
-    sql: Expr
-    params: Expr
-    target: str
+    __slots__ = ("sql", "params", "target")
+
+    def __init__(self, line: int, column: int, sql: Expr, params: Expr, target: str):
+        self.line = line
+        self.column = column
+        self.sql = sql
+        self.params = params
+        self.target = target
 
 
-@dataclass(eq=False)
 class Route(Node):
-    method: str  # GET/POST/... for method keywords, upper-cased identifier, else the token name
-    path: Expr
-    body: list[Stmt]
-    method_text: str = ""
+    __slots__ = ("method", "path", "body", "method_text")
+
+    def __init__(
+        self, line: int, column: int, method: str, path: Expr, body: list[Stmt], method_text: str = ""
+    ):
+        self.line = line
+        self.column = column
+        self.method = method  # GET/POST/... for method keywords, upper-cased identifier, else the token name
+        self.path = path
+        self.body = body
+        self.method_text = method_text
 
 
-@dataclass(eq=False)
 class Every(Node):
-    interval: Expr
-    body: list[Stmt]
+    __slots__ = ("interval", "body")
+
+    def __init__(self, line: int, column: int, interval: Expr, body: list[Stmt]):
+        self.line = line
+        self.column = column
+        self.interval = interval
+        self.body = body
 
 
-@dataclass(eq=False)
 class Respond(Node):
-    status: Expr
-    body: Expr
-    headers: Expr | None
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, line: int, column: int, status: Expr, body: Expr, headers: Expr | None):
+        self.line = line
+        self.column = column
+        self.status = status
+        self.body = body
+        self.headers = headers
 
 
-@dataclass(eq=False)
 class Unsupported(Node):
     """A statement that parses but has no runtime: fails with ``label — … not implemented``.
     ``count`` is its instruction count for the framing line (HOST.md §2.6.1)."""
 
-    label: str
-    count: int = 1
+    __slots__ = ("label", "count")
+
+    def __init__(self, line: int, column: int, label: str, count: int = 1):
+        self.line = line
+        self.column = column
+        self.label = label
+        self.count = count
 
 
-Stmt = Union[
-    Assign, SetIndex, SetField, CallStmt, Return, Import, If, While, ForEach, FunctionDef, Print, Input,
-    FileOpen, FileClose, FileWrite, FileRead, DbConnect, DbDisconnect, DbExecute, DbQuery, Route, Every,
-    Respond, Unsupported,
-]
+Stmt = (
+    Assign
+    | SetIndex
+    | SetField
+    | CallStmt
+    | Return
+    | Import
+    | If
+    | While
+    | ForEach
+    | FunctionDef
+    | Print
+    | Input
+    | FileOpen
+    | FileClose
+    | FileWrite
+    | FileRead
+    | DbConnect
+    | DbDisconnect
+    | DbExecute
+    | DbQuery
+    | Route
+    | Every
+    | Respond
+    | Unsupported
+)
 
 
-@dataclass(eq=False)
 class Program:
     """A loaded program: top-level statements after import splicing."""
 
-    statements: list[Stmt]
-    path: str | None = None  # canonical path of the main file (None for stdin)
-    files: list[str] = field(default_factory=list)  # every file loaded, in order
+    __slots__ = ("statements", "path", "files")
+
+    def __init__(self, statements: list[Stmt], path: str | None = None, files: list[str] | None = None):
+        self.statements = statements
+        self.path = path  # canonical path of the main file (None for stdin)
+        self.files = files if files is not None else []  # every file loaded, in order

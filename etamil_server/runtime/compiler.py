@@ -33,7 +33,7 @@ from typing import Any
 
 from ..lang import syntax as ast
 from . import ops
-from .builtins import BUILTINS, load_all
+from .builtins import load_all
 from .context import RunContext
 from .errors import EtamilError, undefined_variable
 from .numbers import FAST_CONTEXT, ZERO
@@ -41,7 +41,7 @@ from .values import display
 
 # kinds, as bits. I is a number known to be whole with scale 0 and never negative zero (counters,
 # whole literals, sums and products of such): adding it to anything needs no zero-operand check.
-N, S, B, NIL, A, R, RES, I = 1, 2, 4, 8, 16, 32, 64, 128
+N, S, B, NIL, A, R, RES, I = 1, 2, 4, 8, 16, 32, 64, 128  # noqa: E741 - the kinds read best short
 ALL = 255
 NUMERIC = N | I
 _RETURN_KINDS = {"number": N, "string": S, "boolean": B, "array": A, "record": R, "result": RES}
