@@ -36,7 +36,7 @@ from . import ops
 from .builtins import load_all
 from .context import RunContext
 from .errors import EtamilError, undefined_variable
-from .numbers import FAST_CONTEXT, ZERO
+from .numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from .values import display
 
 # kinds, as bits. I is a number known to be whole with scale 0 and never negative zero (counters,
@@ -183,15 +183,21 @@ _MANGLED = re.compile(r"\b[gl](\d+)_[A-Za-z0-9_]*")
 
 
 class _Code:
-    """A generated expression: its text and whether it is an atom (safe to repeat, no effects)."""
+    """A generated expression: its text and whether it is an atom (safe to repeat, no effects).
 
-    __slots__ = ("text", "kind", "atom", "constant")
+    ``unboxed``: the text evaluates to a Python ``int`` standing for a whole number of kind I
+    (see :meth:`_Generator.unboxed_variables`); ``whole`` is the int of a whole-number constant."""
 
-    def __init__(self, text: str, kind: int, atom: bool = False, constant: bool = False):
+    __slots__ = ("text", "kind", "atom", "constant", "unboxed", "whole")
+
+    def __init__(self, text: str, kind: int, atom: bool = False, constant: bool = False,
+                 unboxed: bool = False, whole: int | None = None):
         self.text = text
         self.kind = kind
         self.atom = atom
         self.constant = constant
+        self.unboxed = unboxed
+        self.whole = whole
 
 
 class _Generator:
@@ -276,6 +282,35 @@ class _Generator:
                 if not scope.blocking and any(self.scopes[c].blocking for c in scope.calls if c in self.scopes):
                     scope.blocking = changed = True
         self._infer_kinds()
+        self.unboxed = self.unboxed_variables()
+
+    def unboxed_variables(self) -> dict[int, set[str]]:
+        """Variables held as Python ints instead of Decimals: whole numbers of scale 0 (kind I
+        exactly) that only this scope's code touches — a top-level global no function reads and
+        nobody injects, or a function local that never falls back to a global. Counters and
+        indexes then cost a machine-integer operation, not a decimal one; they are boxed back to
+        ``Decimal`` wherever they leave arithmetic (calls, printing, storing, the globals dump)."""
+        result: dict[int, set[str]] = {}
+        read_by_functions: set[str] = set()
+        for scope in self.scopes.values():
+            read_by_functions |= scope.reads_globals
+        top_names = {
+            name for name, kind in self.top.kinds.items()
+            if kind == I and name not in read_by_functions and name not in self.inputs
+            and name not in RESPONSE_VARIABLES
+        }
+        result[id(self.top)] = top_names
+        for scope in self.scopes.values():
+            params = set(scope.function.params)
+            result[id(scope)] = {
+                name for name, kind in scope.kinds.items()
+                if kind == I and name not in self.global_names and name not in params
+                and name not in RESPONSE_VARIABLES
+            }
+        return result
+
+    def is_unboxed(self, name: str, scope: _Scope) -> bool:
+        return name in self.unboxed[id(scope)]
 
     def _global_cells(self, scope: _Scope) -> set[str]:
         return {n for n in scope.reads_globals if n in self.global_names and n not in RESPONSE_VARIABLES}
@@ -472,9 +507,13 @@ class _Generator:
                 return _Code(f"_ops.response_read(_resp, {name!r})", kind)
             if name not in self.global_names:
                 return _Code(f"_ops.undefined({name!r})", kind)
-            return _Code(self.global_python(name), kind, atom=True)
+            return _Code(self.global_python(name), kind, atom=True, unboxed=self.is_unboxed(name, scope))
         if name in scope.written:
             local = self.names.python("l", name)
+            if self.is_unboxed(name, scope):
+                if name in flow.assigned:
+                    return _Code(local, I, atom=True, unboxed=True)
+                return _Code(f"({local} if {local} is not _U else _ops.undefined({name!r}))", I, unboxed=True)
             if name in flow.assigned:
                 return _Code(local, kind, atom=True)
             return _Code(f"({local} if {local} is not _U else {self.global_read(name, scope)})", kind)
@@ -500,12 +539,14 @@ class _Generator:
         if statement.value is None:
             return [f"{self.write(statement.name, scope, flow)} = _ZERO"]
         hint = None
+        unboxed = self.is_unboxed(statement.name, scope)
         if isinstance(statement.value, ast.Binary) and statement.name not in RESPONSE_VARIABLES:
             # arithmetic straight into the variable: no temporary
             hint = self.global_python(statement.name) if scope is self.top else self.names.python("l", statement.name)
-            value = self.e_Binary(statement.value, scope, flow, pre, target=hint).text
+            code = self.e_Binary(statement.value, scope, flow, pre, target=hint)
         else:
-            value = self.expr(statement.value, scope, flow, pre).text
+            code = self.expr(statement.value, scope, flow, pre, raw=unboxed)
+        value = self.unbox(code).text if unboxed else self.box(code).text
         target = self.write(statement.name, scope, flow)
         if value == target:
             return pre
@@ -544,7 +585,7 @@ class _Generator:
 
     def s_If(self, statement, scope, flow):
         pre: list[str] = []
-        condition = self.expr(statement.condition, scope, flow, pre)
+        condition = self.expr(statement.condition, scope, flow, pre, raw=True)
         then_flow = flow.copy()
         lines = pre + [f"if {condition.text}:"]
         lines.extend(_indent(self.block(statement.then, scope, then_flow) or ["pass"]))
@@ -558,7 +599,7 @@ class _Generator:
     def s_While(self, statement, scope, flow):
         pre: list[str] = []
         body_flow = flow.copy()
-        condition = self.expr(statement.condition, scope, body_flow, pre)
+        condition = self.expr(statement.condition, scope, body_flow, pre, raw=True)
         body = self.block(statement.body, scope, body_flow)
         check = "if _S: _rt.stopped()"
         if not pre:
@@ -639,20 +680,21 @@ class _Generator:
         return pre + [f"_ops.respond(_rt.response, {codes[0].text}, {codes[1].text}, {headers})"]
 
     # ------------------------------------------------------------------ expressions
-    def sequence(self, exprs: list[ast.Expr], scope: _Scope, flow: _Flow, pre: list[str]) -> list[_Code]:
+    def sequence(self, exprs: list[ast.Expr], scope: _Scope, flow: _Flow, pre: list[str],
+                 raw: bool = False) -> list[_Code]:
         """Generate operands left to right; an operand generated inline whose later siblings
         needed statements is bound to a temporary first, so the order of effects is kept."""
         codes: list[_Code] = []
         marks: list[int] = []
         for expr in exprs:
-            codes.append(self.expr(expr, scope, flow, pre))
+            codes.append(self.expr(expr, scope, flow, pre, raw=raw))
             marks.append(len(pre))
         for position in range(len(codes) - 2, -1, -1):
             code = codes[position]
             if len(pre) > marks[position] and not code.constant and not (code.atom and code.text.startswith("_t")):
                 name = self.temp()
                 pre.insert(marks[position], f"{name} = {code.text}")
-                codes[position] = _Code(name, code.kind, atom=True)
+                codes[position] = _Code(name, code.kind, atom=True, unboxed=code.unboxed)
         return codes
 
     def atom(self, code: _Code, pre: list[str]) -> _Code:
@@ -660,15 +702,32 @@ class _Generator:
             return code
         name = self.temp()
         pre.append(f"{name} = {code.text}")
-        return _Code(name, code.kind, atom=True)
+        return _Code(name, code.kind, atom=True, unboxed=code.unboxed)
 
-    def expr(self, expr: ast.Expr, scope: _Scope, flow: _Flow, pre: list[str]) -> _Code:
+    def expr(self, expr: ast.Expr, scope: _Scope, flow: _Flow, pre: list[str], raw: bool = False) -> _Code:
+        """Generate ``expr``; unless ``raw``, the value is always an eTamil value (boxed)."""
         method = getattr(self, "e_" + type(expr).__name__)
-        return method(expr, scope, flow, pre)
+        code = method(expr, scope, flow, pre)
+        return code if raw else self.box(code)
+
+    @staticmethod
+    def box(code: _Code) -> _Code:
+        if not code.unboxed:
+            return code
+        return _Code(f"_D({code.text})", code.kind, atom=False)
+
+    @staticmethod
+    def unbox(code: _Code) -> _Code:
+        if code.unboxed:
+            return code
+        if code.whole is not None:
+            return _Code(repr(code.whole), I, atom=True, constant=True, unboxed=True)
+        return _Code(f"int({code.text})", I, unboxed=True)
 
     def e_Number(self, expr, scope, flow, pre):
-        kind = I if _is_whole_literal(expr.value) else N
-        return _Code(self.constant(expr.value), kind, atom=True, constant=True)
+        whole = _is_whole_literal(expr.value)
+        return _Code(self.constant(expr.value), I if whole else N, atom=True, constant=True,
+                     whole=int(expr.value) if whole else None)
 
     def e_String(self, expr, scope, flow, pre):
         return _Code(repr(expr.value), S, atom=True, constant=True)
@@ -729,7 +788,9 @@ class _Generator:
         return _Code(f"_ops.{helper}({operand.text})", ALL)
 
     def e_Neg(self, expr, scope, flow, pre):
-        operand = self.expr(expr.operand, scope, flow, pre)
+        operand = self.expr(expr.operand, scope, flow, pre, raw=True)
+        if operand.unboxed:
+            return _Code(f"(-{operand.text})", I, unboxed=True)
         return _Code(f"_ops.neg({operand.text})", I if operand.kind == I else N)
 
     def e_Not(self, expr, scope, flow, pre):
@@ -756,11 +817,17 @@ class _Generator:
         return _Code(name, B, atom=True)
 
     def e_Binary(self, expr, scope, flow, pre, target: str | None = None):
-        left, right = self.sequence([expr.left, expr.right], scope, flow, pre)
+        left, right = self.sequence([expr.left, expr.right], scope, flow, pre, raw=True)
         op = expr.op
         both_numbers = not (left.kind & ~NUMERIC) and not (right.kind & ~NUMERIC)
+        if both_numbers and (left.unboxed or right.unboxed):
+            if op in ("+", "-", "*") and _int_capable(left) and _int_capable(right):
+                return self.int_arithmetic(op, left, right, pre, target)
+            if op in ("<", "<=", ">", ">=", "==", "!="):
+                return _Code(f"({_int_or_text(left)} {op} {_int_or_text(right)})", B)
         if op in ("+", "-", "*") and both_numbers:
             return self.fast_arithmetic(op, left, right, pre, target)
+        left, right = self.box(left), self.box(right)
         if op == "+":
             return _Code(f"_ops.add({left.text}, {right.text})", N)
         if op == "-":
@@ -782,13 +849,38 @@ class _Generator:
         helper = {"<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal"}[op]
         return _Code(f"_ops.{helper}({left.text}, {right.text})", B)
 
+    def int_arithmetic(self, op: str, left: _Code, right: _Code, pre: list[str], target: str | None) -> _Code:
+        """Whole numbers as Python ints: exact; only the 96-bit overflow needs checking."""
+        result = self.temp()
+        what = {"+": "Addition", "-": "Subtraction", "*": "Multiplication"}[op]
+        pre.append(f"{result} = {_int_or_text(left)} {op} {_int_or_text(right)}")
+        # Both operands are within +-(2**96 - 1). With a non-negative constant on one side the
+        # result can only leave the range on one side, so one comparison is enough.
+        upper, lower = f"{result} > _MAXC", f"{result} < _MINC"
+        if op == "+" and (left.whole is not None or right.whole is not None):
+            test = upper
+        elif op == "-" and right.whole is not None:
+            test = lower
+        elif op == "-" and left.whole is not None:
+            test = upper
+        elif op == "*" and (left.whole in (0, 1) or right.whole in (0, 1)):
+            test = None
+        else:
+            test = f"{upper} or {lower}"
+        if test:
+            pre.append(f"if {test}: _num.overflow({what!r})")
+        if target is not None and target != result:
+            pre.append(f"{target} = {result}")
+            return _Code(target, I, atom=True, unboxed=True)
+        return _Code(result, I, atom=True, unboxed=True)
+
     def fast_arithmetic(self, op: str, left: _Code, right: _Code, pre: list[str], target: str | None) -> _Code:
         left = self.atom(left, pre)
         right = self.atom(right, pre)
         result = target or self.temp()
         kind = I if left.kind == I and right.kind == I else N
         exact = {"+": "_num.add", "-": "_num.sub", "*": "_num.mul"}[op]
-        slow = f"{exact}({left.text}, {right.text})"
+        slow = f"{exact}({self.box(left).text}, {self.box(right).text})"
         if op == "*":
             fast = f"{left.text} * {right.text} or _ZERO"
         else:
@@ -812,6 +904,14 @@ class _Flow:
 
     def copy(self) -> _Flow:
         return _Flow(set(self.assigned))
+
+
+def _int_capable(code: _Code) -> bool:
+    return code.unboxed or code.whole is not None
+
+
+def _int_or_text(code: _Code) -> str:
+    return repr(code.whole) if code.whole is not None else code.text
 
 
 def _is_whole_literal(value: Decimal) -> bool:
@@ -860,6 +960,8 @@ class Compiled:
             if key.startswith("g") and value is not UNSET:
                 match = _MANGLED.fullmatch(key)
                 if match:
+                    if type(value) is int:  # an unboxed whole number
+                        value = Decimal(value)
                     result[self._names.reverse[int(match.group(1))]] = value
         result.update(ctx.response)
         return result
@@ -904,6 +1006,9 @@ def compile_program(
         "_num": __import__("etamil_server.runtime.numbers", fromlist=["numbers"]),
         "_U": UNSET,
         "_ZERO": ZERO,
+        "_D": Decimal,
+        "_MAXC": MAX_COEFFICIENT,
+        "_MINC": -MAX_COEFFICIENT,
         "_Prop": ops.Propagate,
         "Decimal": Decimal,
     }

@@ -94,10 +94,16 @@ def fit(negative: bool, coefficient: int, scale: int, half_even: bool = True, wh
         return make(negative, coefficient, scale)
     s = min(scale, MAX_SCALE)
     while s >= 0:
-        q = _round_div(coefficient, _POW10[scale - s], half_even)
+        shift = scale - s  # texts and doubles can carry hundreds of places: past the table
+        q = _round_div(coefficient, _POW10[shift] if shift < 80 else 10**shift, half_even)
         if q <= MAX_COEFFICIENT:
             return make(negative, q, s)
         s -= 1
+    raise _overflow(what)
+
+
+def overflow(what: str) -> None:
+    """Raise the overflow error (compiled whole-number arithmetic calls this)."""
     raise _overflow(what)
 
 

@@ -66,4 +66,5 @@ def load_all() -> dict[str, Builtin]:
         _loaded = True
         from . import collections, dates, encoding, numeric, results, strings  # noqa: F401
         from ...host import builtins as host_builtins  # noqa: F401
+        from ...web import builtins as web_builtins  # noqa: F401  (பதில்_கோப்பு, பதிவேற்றம்_சேமி)
     return BUILTINS
