@@ -48,6 +48,10 @@ class RunContext:
         if self._db is not None:
             db, self._db = self._db, None
             db.release_all()
+        if getattr(self, "redis", None) is not None:
+            from ..host.builtins import close_redis
+
+            close_redis(self)
 
     def stopped(self) -> None:
         """Called by compiled code when ``stop`` is non-empty."""

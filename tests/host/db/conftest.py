@@ -1,0 +1,243 @@
+"""Fixtures for the database tests: real servers, no mocks.
+
+PostgreSQL and MariaDB tests run when the servers answer and skip with a one-line reason
+otherwise; with ETAMIL_TEST_REQUIRE_SERVICES=1 (CI) an unreachable server fails instead.
+Servers: ETAMIL_TEST_POSTGRES (libpq string) and ETAMIL_TEST_MYSQL (URL); .ci/services.sh
+starts the local ones.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from etamil_server.config import DatabaseSettings
+from etamil_server.host.db.pool import ConnectionPool
+from etamil_server.host.db.session import DbSession
+
+PG_DSN = os.environ.get("ETAMIL_TEST_POSTGRES", "host=127.0.0.1 port=5432 dbname=test user=postgres")
+MYSQL_URL = os.environ.get("ETAMIL_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
+REQUIRE_SERVICES = os.environ.get("ETAMIL_TEST_REQUIRE_SERVICES") == "1"
+
+#: short waits so that a failing test fails quickly; the values under test are set per test
+TEST_SETTINGS = DatabaseSettings(
+    idle=8, pool_max=20, pool_timeout=10.0, check_idle=30.0, max_lifetime=3600.0, connect_timeout=3.0
+)
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    reason = " ".join(str(error).split())[:160]
+    message = f"{what} not reachable ({reason}); start it with .ci/services.sh"
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    import psycopg2
+
+    try:
+        psycopg2.connect(PG_DSN, connect_timeout=3).close()
+    except psycopg2.Error as error:
+        _unavailable("PostgreSQL", error)
+    return PG_DSN
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> str:
+    from etamil_server.host.db.drivers.mysql import MysqlDriver
+    from etamil_server.runtime.errors import EtamilError
+
+    try:
+        MysqlDriver().connect(MYSQL_URL, TEST_SETTINGS).close()
+    except EtamilError as error:
+        _unavailable("MariaDB/MySQL", error)
+    return MYSQL_URL
+
+
+@pytest.fixture
+def make_pool():
+    """Pools with test settings (``make_pool(idle=0, pool_max=2, ...)``), closed afterwards."""
+    pools: list[ConnectionPool] = []
+
+    def make(**changes) -> ConnectionPool:
+        pool = ConnectionPool(replace(TEST_SETTINGS, **changes))
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close_all()
+
+
+@pytest.fixture
+def pool(make_pool) -> ConnectionPool:
+    return make_pool()
+
+
+@pytest.fixture
+def new_session(pool):
+    """Sessions on ``pool`` (or another given pool), released afterwards."""
+    sessions: list[DbSession] = []
+
+    def make(on: ConnectionPool | None = None) -> DbSession:
+        session = DbSession(pool=on if on is not None else pool)
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.release_all()
+
+
+@pytest.fixture
+def table() -> str:
+    """A table name no other test (or engineer sharing the server) uses."""
+    return "etamil_t_" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def pg_admin(pg_dsn):
+    """A plain psycopg2 connection outside the pool: terminates backends, drops tables."""
+    import psycopg2
+
+    connection = psycopg2.connect(pg_dsn)
+    connection.autocommit = True
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def pg_table(pg_admin, table):
+    yield table
+    with pg_admin.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@pytest.fixture
+def mysql_table(mysql_url, table):
+    yield table
+    from etamil_server.host.db.drivers.mysql import MysqlDriver
+
+    connection = MysqlDriver().connect(mysql_url, TEST_SETTINGS)
+    connection.execute(f"DROP TABLE IF EXISTS {table}", [])
+    connection.close()
+
+
+# ------------------------------------------------------------------------------ a TCP proxy
+
+
+class TcpProxy:
+    """Stands between the client and a real server so a test can make the server vanish:
+
+    * ``stop()``  — the database is down: listening stops, open connections are closed;
+    * ``start()`` — it is back (same port);
+    * ``sever()`` — the server side of every open connection is gone but the client's socket
+      stays quiet until the client sends something (a half-dead connection);
+    * ``hang()``  — accept connections but never answer (a server that does not respond).
+    """
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = 0
+        self.mode = "forward"
+        self._listener: socket.socket | None = None
+        self._pairs: list[tuple[socket.socket, socket.socket | None]] = []
+        self._lock = threading.Lock()
+        self.start()
+
+    def start(self) -> None:
+        self.mode = "forward"
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            if self.mode == "hang":
+                with self._lock:
+                    self._pairs.append((client, None))
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._pairs.append((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            if self.mode == "sever" and not from_client:
+                return  # the server side is gone; the client hears nothing until it speaks
+            if not data or self.mode == "sever":
+                break  # whatever the client sends now meets a closed connection
+            try:
+                sink.sendall(data)
+            except OSError:
+                break
+        _close(source)
+        _close(sink)
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            _close(self._listener)
+            self._listener = None
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for client, upstream in pairs:
+            _close(client)
+            if upstream is not None:
+                _close(upstream)
+
+    def sever(self) -> None:
+        self.mode = "sever"
+        with self._lock:
+            for _client, upstream in self._pairs:
+                if upstream is not None:
+                    _close(upstream)
+
+    def hang(self) -> None:
+        self.mode = "hang"
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+@pytest.fixture
+def tcp_proxy():
+    proxies: list[TcpProxy] = []
+
+    def make(host: str, port: int) -> TcpProxy:
+        proxy = TcpProxy((host, port))
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.stop()
