@@ -1,0 +1,161 @@
+"""Runs the conformance corpus in tests/lang/cases/ through the command line.
+
+Every ``*.qmz`` under ``cases/`` (except ``*.mod.qmz`` helper modules) is one case. Its
+expectations are comments inside the program:
+
+``// expect: <line>``
+    the next line the program prints on stdout; all printed lines must be expected, in order.
+``// expect error: <fragment>``
+    the run fails (non-zero exit) and stderr contains the fragment; several fragments must
+    occur in the order written. An empty fragment only asks for the failure.
+``// expect no error: <fragment>``
+    stderr must not contain the fragment (e.g. a second parse error that must not be reported).
+``// stdin: <text>``
+    lines joined with ``\\n`` and fed to standard input (no stdin directive: empty input).
+``// exit: <n>``
+    the expected exit status instead of 0 / "non-zero".
+``// args: <words>``
+    replace the default subcommand ``run`` (the command is
+    ``python -m etamil_server <words> FILE``).
+``// env: NAME=value``
+    set an environment variable; for ``ETAMIL_PATH`` each entry is a directory relative to
+    the case file.
+
+A directive may stand on its own line or after code on the same line. Exactly one space
+after the colon is dropped, so ``// expect:   x`` expects ``"  x"``. Files are split on
+line feeds only: a case may deliberately contain carriage returns or other odd characters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+CASES_DIR = Path(__file__).parent / "cases"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_SECONDS = 30
+
+DIRECTIVE = re.compile(r"//\s*(expect no error|expect error|expect|stdin|exit|args|env):(.*)$")
+
+
+@dataclass
+class Case:
+    path: Path
+    expected_stdout: list[str] = field(default_factory=list)
+    error_fragments: list[str] = field(default_factory=list)
+    absent_fragments: list[str] = field(default_factory=list)
+    expects_error: bool = False
+    stdin_lines: list[str] | None = None
+    exit_status: int | None = None
+    args: list[str] = field(default_factory=lambda: ["run"])
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _value(raw: str) -> str:
+    """The directive's text with exactly one separating space removed."""
+    return raw[1:] if raw.startswith(" ") else raw
+
+
+def parse_case(path: Path) -> Case:
+    case = Case(path)
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    for line in text.split("\n"):
+        match = DIRECTIVE.search(line)
+        if not match:
+            continue
+        kind, value = match.group(1), _value(match.group(2))
+        if kind == "expect":
+            case.expected_stdout.append(value)
+        elif kind == "expect error":
+            case.expects_error = True
+            if value:
+                case.error_fragments.append(value)
+        elif kind == "expect no error":
+            case.absent_fragments.append(value)
+        elif kind == "stdin":
+            case.stdin_lines = (case.stdin_lines or []) + [value]
+        elif kind == "exit":
+            case.exit_status = int(value.strip())
+        elif kind == "args":
+            case.args = value.split()
+        elif kind == "env":
+            name, _, setting = value.partition("=")
+            case.env[name.strip()] = _resolve_env(name.strip(), setting.strip(), path.parent)
+    return case
+
+
+def _resolve_env(name: str, setting: str, case_dir: Path) -> str:
+    if name != "ETAMIL_PATH":
+        return setting
+    return os.pathsep.join(str((case_dir / entry).resolve()) for entry in setting.split(os.pathsep))
+
+
+def discover() -> list[Path]:
+    return sorted(p for p in CASES_DIR.rglob("*.qmz") if not p.name.endswith(".mod.qmz"))
+
+
+def _environment(case: Case) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "ETAMIL_PATH"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(case.env)
+    return env
+
+
+def _stdout_lines(stdout: str) -> list[str]:
+    if stdout == "":
+        return []
+    lines = stdout.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _assert_fragments_in_order(stderr: str, fragments: list[str], report: str) -> None:
+    """Each fragment must occur after the previous one: errors are reported in program order."""
+    position = 0
+    for fragment in fragments:
+        found = stderr.find(fragment, position)
+        assert found >= 0, f"missing in stderr (after offset {position}): {fragment!r}\n{report}"
+        position = found + len(fragment)
+
+
+CASE_PATHS = discover()
+
+
+@pytest.mark.parametrize("path", CASE_PATHS, ids=[str(p.relative_to(CASES_DIR)) for p in CASE_PATHS])
+def test_case(path: Path) -> None:
+    case = parse_case(path)
+    stdin = "\n".join(case.stdin_lines).encode("utf-8") if case.stdin_lines is not None else b""
+    completed = subprocess.run(
+        [sys.executable, "-m", "etamil_server", *case.args, path.name],
+        cwd=path.parent,
+        input=stdin,
+        capture_output=True,
+        timeout=TIMEOUT_SECONDS,
+        env=_environment(case),
+    )
+    stdout = completed.stdout.decode("utf-8", errors="replace")
+    stderr = completed.stderr.decode("utf-8", errors="replace")
+    report = f"exit {completed.returncode}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+
+    assert "Traceback" not in stderr, report
+    assert _stdout_lines(stdout) == case.expected_stdout, report
+    if case.expects_error:
+        if case.exit_status is None:
+            assert completed.returncode != 0, report
+        else:
+            assert completed.returncode == case.exit_status, report
+        _assert_fragments_in_order(stderr, case.error_fragments, report)
+    else:
+        expected_status = 0 if case.exit_status is None else case.exit_status
+        assert completed.returncode == expected_status, report
+        assert stderr == "", report
+    for fragment in case.absent_fragments:
+        assert fragment not in stderr, f"must not be in stderr: {fragment!r}\n{report}"
