@@ -30,12 +30,20 @@ def _letters_cached(text: str) -> tuple[str, ...]:
     return tuple(_clusters().findall(text))
 
 
+# Long texts get a small cache of their own: a loop that indexes a long text letter by letter
+# (the JSON reader of nUlakam does) must not re-segment it at every step, and a few long texts
+# must not push the many short ones out of the main cache.
+@lru_cache(maxsize=64)
+def _long_letters_cached(text: str) -> tuple[str, ...]:
+    return tuple(_clusters().findall(text))
+
+
 def letters(text: str) -> tuple[str, ...] | str:
     """The letters of ``text`` in order (a str is returned when each code point is a letter)."""
     if _simple(text):
         return text
     if len(text) > 4096:
-        return tuple(_clusters().findall(text))
+        return _long_letters_cached(text)
     return _letters_cached(text)
 
 

@@ -443,9 +443,7 @@ def test_repl_end_of_input_prints_newline(tmp_path: Path) -> None:
 def test_repl_session(tmp_path: Path) -> None:
     session = "1 + 2\na = 5;\na * 2\nceyal dbl(n) {\n  qirumpu n * 2;\n}\ndbl(a)\n:vars\n:quit\n"
     run = etamil("--repl", stdin=session, cwd=tmp_path)
-    assert run.stdout == (
-        BANNER + "\n» 3\n» » 10\n» …  …  » 10\n»   a = 5\n  செயல்: dbl\n» "
-    )
+    assert run.stdout == (BANNER + "\n» 3\n» » 10\n» …  …  » 10\n»   a = 5\n  செயல்: dbl\n» ")
     assert run.stderr == ""
     assert run.status == 0
 
@@ -453,9 +451,7 @@ def test_repl_session(tmp_path: Path) -> None:
 def test_repl_vars_when_empty_and_sorted(tmp_path: Path) -> None:
     session = ':vars\nzeta = "z"; alpha = [1.50];\n:vars\n:q\n'
     run = etamil("--repl", stdin=session, cwd=tmp_path)
-    assert _without_prompts(run.stdout) == (
-        BANNER + "\n  (no variables yet)\n  alpha = [1.5]\n  zeta = z\n"
-    )
+    assert _without_prompts(run.stdout) == (BANNER + "\n  (no variables yet)\n  alpha = [1.5]\n  zeta = z\n")
     assert run.status == 0
 
 
@@ -466,7 +462,7 @@ def test_repl_help(tmp_path: Path) -> None:
 
 
 def test_repl_single_call_statement_is_printed(tmp_path: Path) -> None:
-    session = "ceyal f(x) { qirumpu x + 1; }\nf(2);\n\nnILam(\"வணக்கம்\")\n:quit\n"
+    session = 'ceyal f(x) { qirumpu x + 1; }\nf(2);\n\nnILam("வணக்கம்")\n:quit\n'
     run = etamil("--repl", stdin=session, cwd=tmp_path)
     assert _without_prompts(run.stdout) == BANNER + "\n3\n5\n"
 
@@ -479,7 +475,7 @@ def test_repl_errors_and_recovery(tmp_path: Path) -> None:
         "q = 1; ceyal later() { qirumpu 9; } accu 1 / 0;\n"
         "q\n"
         "later()\n"
-        "accu \"still here\";\n"
+        'accu "still here";\n'
         ":quit\n"
     )
     run = etamil("--repl", stdin=session, cwd=tmp_path)
@@ -678,15 +674,26 @@ def test_repl_lists_hidden_loop_variables(tmp_path: Path) -> None:
 
 
 def test_repl_definitions_persist_and_later_ones_win(tmp_path: Path) -> None:
-    session = (
-        "ceyal g() { qirumpu 1; }\n"
-        "g()\n"
-        "ceyal g() { qirumpu 2; }\n"
-        "g()\n"
-        "x = g() + 10;\n"
-        "x\n"
-        ":quit\n"
-    )
+    session = "ceyal g() { qirumpu 1; }\ng()\nceyal g() { qirumpu 2; }\ng()\nx = g() + 10;\nx\n:quit\n"
     run = etamil("--repl", stdin=session, cwd=tmp_path)
     assert _without_prompts(run.stdout) == BANNER + "\n1\n2\n12\n"
     assert run.stderr == ""
+
+
+def test_repl_braces_inside_strings_do_not_continue(tmp_path: Path) -> None:
+    session = 's = "{";\nt = "\\"{";\ns & t\nceyal f() {\naccu "}";\n}\nf();\n:quit\n'
+    run = etamil("--repl", stdin=session, cwd=tmp_path)
+    assert _without_prompts(run.stdout) == BANNER + '\n{"{\n}\nnil\n'
+    assert run.stderr == ""
+
+
+def test_repl_retry_strips_whitespace_and_semicolons(tmp_path: Path) -> None:
+    run = etamil("--repl", stdin="   1 + 2 ;;  \n:quit\n", cwd=tmp_path)
+    assert _without_prompts(run.stdout) == BANNER + "\n3\n"
+    assert run.stderr == ""
+
+
+def test_repl_end_of_input_inside_open_block(tmp_path: Path) -> None:
+    run = etamil("--repl", stdin="ceyal f() {\naccu 1;\n", cwd=tmp_path)
+    assert run.stdout == BANNER + "\n» …  …  \n"
+    assert run.status == 0
