@@ -2,8 +2,8 @@
 
 One run context for the whole session (database connections stay open); globals persist between
 inputs; function definitions of inputs that ran without error are put in front of every later
-input. Not reproduced: upstream lists its hidden for-each variables (``#each_items_0`` ...) under
-``:vars``; our for-each needs no hidden variables, so there is nothing to list.
+input. Like upstream, top-level for-each loops leave their hidden variables (``#each_items_0``,
+``#each_i_0`` ...) behind, and ``:vars`` lists them (a quirk, HOST.md §2.6.4).
 """
 
 from __future__ import annotations
@@ -97,7 +97,9 @@ class Session:
         if len(statements) == 1 and isinstance(statements[0], ast.CallStmt):
             call = statements[0]
             statements = [ast.Print(call.line, call.column, call.call)]
-        compiled = compile_program(self.functions + statements, inputs=set(self.globals), filename="<repl>")
+        compiled = compile_program(
+            self.functions + statements, inputs=set(self.globals), filename="<repl>", hidden_loop_variables=True
+        )
         try:
             final = compiled.run(self.context, dict(self.globals))
         except EtamilError as error:

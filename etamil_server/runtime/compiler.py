@@ -201,9 +201,14 @@ class _Code:
 
 
 class _Generator:
-    def __init__(self, statements: list[ast.Stmt], inputs: frozenset[str], input_kinds: dict[str, int]):
+    def __init__(self, statements: list[ast.Stmt], inputs: frozenset[str], input_kinds: dict[str, int],
+                 hidden_loop_variables: bool = False):
         self.builtins = load_all()
         self.statements = statements
+        self.hidden_loop_variables = hidden_loop_variables
+        self.loop_numbers: dict[int, int] = {}
+        if hidden_loop_variables:
+            self._number_loops(statements)
         self.inputs = inputs
         self.input_kinds = input_kinds
         self.names = _Names()
@@ -219,6 +224,16 @@ class _Generator:
         self.global_names: set[str] = set(inputs)
         self.temp_counter = 0
         self._analyse()
+
+    def _number_loops(self, statements: list[ast.Stmt]) -> None:
+        """Upstream's for-each keeps two hidden variables per loop, numbered in program order."""
+        for statement in statements:
+            if isinstance(statement, ast.ForEach):
+                self.loop_numbers[id(statement)] = len(self.loop_numbers)
+            for name in ("then", "otherwise", "body"):
+                inner = getattr(statement, name, None)
+                if isinstance(inner, list) and not isinstance(statement, ast.Route | ast.Every):
+                    self._number_loops(inner)
 
     # ------------------------------------------------------------------ analysis
     def _analyse(self) -> None:
@@ -612,6 +627,19 @@ class _Generator:
         body_flow = flow.copy()
         target = self.write(statement.var, scope, body_flow)
         body = self.block(statement.body, scope, body_flow)
+        if scope is self.top and id(statement) in self.loop_numbers:
+            # The REPL shows upstream's hidden loop variables under :vars (HOST.md §2.6.4 quirk):
+            # the items walked and the position reached.
+            number = self.loop_numbers[id(statement)]
+            items = self.global_python(f"#each_items_{number}")
+            position = self.global_python(f"#each_i_{number}")
+            return pre + [
+                f"{items} = _ops.hidden_items({collection.text})",
+                f"{position} = _ZERO",
+                f"for {target} in {items}:",
+                "    if _S: _rt.stopped()",
+                f"    {position} = _num.add({position}, _ONE)",
+            ] + _indent(body)
         return pre + [f"for {target} in _ops.iterate({collection.text}):", "    if _S: _rt.stopped()"] + _indent(body)
 
     def s_Print(self, statement, scope, flow):
@@ -996,9 +1024,11 @@ def compile_program(
     inputs: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
     input_kinds: dict[str, int] | None = None,
     filename: str = "<etamil>",
+    hidden_loop_variables: bool = False,
 ) -> Compiled:
-    """Compile ``statements`` (a loaded program's top level) once."""
-    generator = _Generator(statements, frozenset(inputs), input_kinds or {})
+    """Compile ``statements`` (a loaded program's top level) once. ``hidden_loop_variables``
+    keeps upstream's ``#each_items_N``/``#each_i_N`` globals (only the REPL shows them)."""
+    generator = _Generator(statements, frozenset(inputs), input_kinds or {}, hidden_loop_variables)
     source = generator.generate()
     namespace: dict[str, Any] = {
         "__builtins__": __builtins__,
@@ -1007,6 +1037,7 @@ def compile_program(
         "_U": UNSET,
         "_ZERO": ZERO,
         "_D": Decimal,
+        "_ONE": Decimal(1),
         "_MAXC": MAX_COEFFICIENT,
         "_MINC": -MAX_COEFFICIENT,
         "_Prop": ops.Propagate,

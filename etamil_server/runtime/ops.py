@@ -163,6 +163,12 @@ def iterate(collection: Any) -> Any:
     raise EtamilError(f"இதை சுற்ற முடியாது  (cannot iterate over {type_name(collection)})")
 
 
+def hidden_items(collection: Any) -> list:
+    """The items upstream's hidden ``#each_items_N`` variable holds (the REPL lists it)."""
+    items = iterate(collection)
+    return items if type(items) is list else list(items)
+
+
 # ------------------------------------------------------------------------------ results
 
 
