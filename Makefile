@@ -5,7 +5,8 @@ PORT ?= 8080
 .PHONY: install test lint bench serve loadtest services
 
 install:
-	$(PYTHON) -m pip install -e '.[test]'
+	$(PYTHON) -m pip install -e '.[test]' --config-settings editable_mode=compat
+	$(PYTHON) -m compileall -q etamil_server workers conf >/dev/null
 
 services:
 	bash .ci/services.sh

@@ -8,12 +8,11 @@ wherever a name is allowed, kept exactly as written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(NamedTuple):
     token: str  # the token name, e.g. "Print"
     group: str
     tamil: str
@@ -25,7 +24,8 @@ class Keyword:
 def _load() -> tuple[dict[str, Keyword], dict[str, Keyword]]:
     by_spelling: dict[str, Keyword] = {}
     by_token: dict[str, Keyword] = {}
-    text = (Path(__file__).with_name("keywords.tsv")).read_text(encoding="utf-8")
+    with open(os.path.join(os.path.dirname(__file__), "keywords.tsv"), encoding="utf-8") as handle:
+        text = handle.read()
     for line in text.splitlines()[1:]:
         if not line.strip():
             continue

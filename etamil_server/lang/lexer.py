@@ -8,7 +8,6 @@ up" is exactly longest match. Columns count code points (§2.8).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
 from ..runtime import numbers
@@ -20,14 +19,20 @@ PERCENT = "PERCENT"
 STRING = "STRING"
 
 
-@dataclass(slots=True)
 class Token:
-    kind: str  # a keyword's token name, IDENT/NUMBER/PERCENT/STRING, or the punctuation itself
-    text: str  # exactly as written
-    line: int
-    column: int
-    value: Decimal | str | None = None
-    soft: bool = False  # a soft keyword: usable as a name
+    __slots__ = ("kind", "text", "line", "column", "value", "soft")
+
+    def __init__(self, kind: str, text: str, line: int, column: int, value: Decimal | str | None = None,
+                 soft: bool = False):
+        self.kind = kind  # a keyword's token name, IDENT/NUMBER/PERCENT/STRING, or the punctuation
+        self.text = text  # exactly as written
+        self.line = line
+        self.column = column
+        self.value = value
+        self.soft = soft  # a soft keyword: usable as a name
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.line}, {self.column})"
 
     @property
     def is_name(self) -> bool:

@@ -8,7 +8,6 @@ the same way. Files are identified by canonical path and contribute at most once
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from . import syntax as ast
 from .lexer import LexError, tokenize
@@ -16,8 +15,8 @@ from .parser import ParseError, parse
 
 #: The bundled standard library: plays the part of "next to the compiler" (§13 step 3), so
 #: ``"nUlakam/col.qmz"`` resolves with no set-up.
-STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
-SYSTEM_DIRS = (Path("/usr/share/etamil"), Path("/usr/local/share/etamil"))
+STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stdlib")
+SYSTEM_DIRS = ("/usr/share/etamil", "/usr/local/share/etamil")
 
 
 class LoadError(Exception):
@@ -47,7 +46,8 @@ def _cannot_read(path: str, detail: str) -> LoadError:
 
 def _read_text(canonical: str) -> str:
     try:
-        data = Path(canonical).read_bytes()
+        with open(canonical, "rb") as handle:
+            data = handle.read()
     except IsADirectoryError as error:
         raise _cannot_read(canonical, os_error_text(error)) from None
     except OSError as error:
@@ -70,20 +70,19 @@ def parse_source(text: str) -> list[ast.Stmt]:
         raise LoadError(error.message) from None
 
 
-def search_path() -> list[Path]:
+def search_path() -> list[str]:
     """Directories tried after the importing file's own (§13 steps 2-4)."""
-    directories = [Path(entry) for entry in os.environ.get("ETAMIL_PATH", "").split(os.pathsep) if entry]
+    directories = [entry for entry in os.environ.get("ETAMIL_PATH", "").split(os.pathsep) if entry]
     return [*directories, STDLIB_DIR, *SYSTEM_DIRS]
 
 
-def resolve_import(written: str, importer_dir: Path) -> str | None:
-    candidate = Path(written)
-    if candidate.is_absolute():
-        return str(candidate) if os.path.lexists(candidate) else None
+def resolve_import(written: str, importer_dir: str) -> str | None:
+    if os.path.isabs(written):
+        return written if os.path.lexists(written) else None
     for directory in (importer_dir, *search_path()):
-        path = directory / written
+        path = os.path.join(directory, written)
         if os.path.lexists(path):
-            return str(path)
+            return path
     return None
 
 
@@ -92,7 +91,7 @@ class _Loader:
         self.loaded: set[str] = set()
         self.files: list[str] = []
 
-    def splice(self, statements: list[ast.Stmt], directory: Path) -> list[ast.Stmt]:
+    def splice(self, statements: list[ast.Stmt], directory: str) -> list[ast.Stmt]:
         result: list[ast.Stmt] = []
         for statement in statements:
             if isinstance(statement, ast.Import):
@@ -101,7 +100,7 @@ class _Loader:
                 result.append(statement)
         return result
 
-    def module(self, written: str, importer_dir: Path) -> list[ast.Stmt]:
+    def module(self, written: str, importer_dir: str) -> list[ast.Stmt]:
         found = resolve_import(written, importer_dir)
         if found is None:
             raise LoadError(
@@ -117,7 +116,7 @@ class _Loader:
         self.loaded.add(canonical)
         self.files.append(canonical)
         statements = parse_source(_read_text(canonical))
-        return self.splice(statements, Path(canonical).parent)
+        return self.splice(statements, os.path.dirname(canonical))
 
 
 def load_path(path: str) -> ast.Program:
@@ -130,7 +129,7 @@ def load_path(path: str) -> ast.Program:
     loader.loaded.add(canonical)
     loader.files.append(canonical)
     statements = parse_source(_read_text(canonical))
-    statements = loader.splice(statements, Path(canonical).parent)
+    statements = loader.splice(statements, os.path.dirname(canonical))
     return ast.Program(statements, canonical, loader.files)
 
 
@@ -141,5 +140,5 @@ def load_text(text: str, base_dir: str | None = None) -> ast.Program:
         text = text[1:]
     loader = _Loader()
     statements = parse_source(text)
-    statements = loader.splice(statements, Path(base_dir or os.getcwd()))
+    statements = loader.splice(statements, base_dir or os.getcwd())
     return ast.Program(statements, None, loader.files)

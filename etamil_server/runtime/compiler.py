@@ -27,7 +27,6 @@ from __future__ import annotations
 import decimal
 import re
 import sys
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -141,20 +140,20 @@ def _written_names(statement: ast.Stmt) -> list[str]:
     return []
 
 
-@dataclass
 class _Scope:
     """One function's (or the top level's) variables."""
 
-    function: ast.FunctionDef | None
-    written: set[str] = field(default_factory=set)
-    kinds: dict[str, int] = field(default_factory=dict)
-    python: dict[str, str] = field(default_factory=dict)  # eTamil name -> Python local name
-    reads_globals: set[str] = field(default_factory=set)
-    writes_response: bool = False
-    calls: set[str] = field(default_factory=set)
-    uses_try: bool = False
-    needs_closure: bool = False
-    blocking: bool = False
+    def __init__(self, function: ast.FunctionDef | None):
+        self.function = function
+        self.written: set[str] = set()
+        self.kinds: dict[str, int] = {}
+        self.python: dict[str, str] = {}  # eTamil name -> Python local name
+        self.reads_globals: set[str] = set()
+        self.writes_response = False
+        self.calls: set[str] = set()
+        self.uses_try = False
+        self.needs_closure = False
+        self.blocking = False
 
 
 class _Names:
@@ -924,11 +923,13 @@ class _Generator:
         return _Code(result, kind, atom=True)
 
 
-@dataclass
 class _Flow:
     """Locals definitely bound at this point of a function body."""
 
-    assigned: set[str]
+    __slots__ = ("assigned",)
+
+    def __init__(self, assigned: set[str]):
+        self.assigned = assigned
 
     def copy(self) -> _Flow:
         return _Flow(set(self.assigned))

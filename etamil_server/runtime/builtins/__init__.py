@@ -21,20 +21,23 @@ server runs handlers that can reach one on a thread pool instead of inline on th
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
 class Builtin:
-    name: str  # the Tamil spelling: the canonical name
-    function: Callable[..., Any]
-    arity: int
-    context: bool
-    blocking: bool
-    returns: str | None
+    """One builtin: its canonical (Tamil) name, the function, and how to call it."""
+
+    __slots__ = ("name", "function", "arity", "context", "blocking", "returns")
+
+    def __init__(self, name: str, function: Callable[..., Any], arity: int, context: bool, blocking: bool,
+                 returns: str | None):
+        self.name = name  # the Tamil spelling: the canonical name
+        self.function = function
+        self.arity = arity
+        self.context = context
+        self.blocking = blocking
+        self.returns = returns
 
 
 BUILTINS: dict[str, Builtin] = {}
@@ -44,8 +47,8 @@ def builtin(
     *spellings: str, context: bool = False, blocking: bool = False, returns: str | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        parameters = list(inspect.signature(function).parameters)
-        arity = len(parameters) - (1 if context else 0)
+        # positional parameters, read off the code object: ``inspect`` costs start-up time
+        arity = function.__code__.co_argcount - (1 if context else 0)
         entry = Builtin(spellings[0], function, arity, context, blocking, returns)
         for spelling in spellings:
             if spelling in BUILTINS:
@@ -64,7 +67,7 @@ def load_all() -> dict[str, Builtin]:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import collections, dates, encoding, numeric, results, strings  # noqa: F401
         from ...host import builtins as host_builtins  # noqa: F401
         from ...web import builtins as web_builtins  # noqa: F401  (பதில்_கோப்பு, பதிவேற்றம்_சேமி)
+        from . import collections, dates, encoding, numeric, results, strings  # noqa: F401
     return BUILTINS
