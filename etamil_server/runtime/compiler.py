@@ -965,8 +965,9 @@ class Compiled:
         exec(code, namespace)  # noqa: S102 - our own generated code
         self._run = namespace["__run"]
 
-    def run(self, ctx: RunContext, inject: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run once; returns the program's globals at the end. On a runtime error raises
+    def run(self, ctx: RunContext, inject: dict[str, Any] | None = None, collect: bool = True) -> dict[str, Any]:
+        """Run once; returns the program's globals at the end (with ``collect=False`` only the
+        response variables, which is all a server needs and cheaper). On a runtime error raises
         :class:`EtamilError` whose ``globals`` attribute holds the globals at that point."""
         previous = decimal.getcontext()
         decimal.setcontext(ctx.decimal_context)
@@ -981,6 +982,8 @@ class Compiled:
             raise converted from None
         finally:
             decimal.setcontext(previous)
+        if not collect:
+            return ctx.response
         return self._globals(frame_locals, ctx)
 
     def _globals(self, frame_locals: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
