@@ -119,11 +119,15 @@ def _type_errors(program) -> bool:
 
 def _run(program, quiet: bool, dump_path: str | None = None) -> int:
     from .lang.counts import instruction_count
-    from .runtime.compiler import compile_program
+    from .runtime.compiler import CompileError, compile_program
     from .runtime.context import RunContext
     from .runtime.errors import EtamilError, EtamilExit
 
-    compiled = compile_program(program.statements, filename=program.path or "<stdin>")
+    try:
+        compiled = compile_program(program.statements, filename=program.path or "<stdin>")
+    except CompileError as error:
+        _err("✗ " + error.message)
+        return 1
     if not quiet:
         _out("=== eTamil VM Executor ===")
         _out("")

@@ -13,7 +13,7 @@ from typing import Any
 
 from .lang import syntax as ast
 from .lang.loader import LoadError, load_text
-from .runtime.compiler import compile_program
+from .runtime.compiler import CompileError, compile_program
 from .runtime.context import RunContext
 from .runtime.errors import EtamilError, EtamilExit
 from .runtime.values import display
@@ -97,9 +97,13 @@ class Session:
         if len(statements) == 1 and isinstance(statements[0], ast.CallStmt):
             call = statements[0]
             statements = [ast.Print(call.line, call.column, call.call)]
-        compiled = compile_program(
-            self.functions + statements, inputs=set(self.globals), filename="<repl>", hidden_loop_variables=True
-        )
+        try:
+            compiled = compile_program(
+                self.functions + statements, inputs=set(self.globals), filename="<repl>", hidden_loop_variables=True
+            )
+        except CompileError as error:
+            self.error(error.message)
+            return
         try:
             final = compiled.run(self.context, dict(self.globals))
         except EtamilError as error:

@@ -8,6 +8,7 @@ the same way. Files are identified by canonical path and contribute at most once
 from __future__ import annotations
 
 import os
+import sys
 
 from . import syntax as ast
 from .lexer import LexError, tokenize
@@ -17,6 +18,10 @@ from .parser import ParseError, parse
 #: ``"nUlakam/col.qmz"`` resolves with no set-up.
 STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stdlib")
 SYSTEM_DIRS = ("/usr/share/etamil", "/usr/local/share/etamil")
+
+
+# The parser recurses once per nesting level; allow programs far deeper than any real one.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
 class LoadError(Exception):
@@ -68,6 +73,11 @@ def parse_source(text: str) -> list[ast.Stmt]:
         return parse(tokens)
     except ParseError as error:
         raise LoadError(error.message) from None
+    except RecursionError:
+        raise LoadError(
+            "நிரல் மிக ஆழமாகப் பின்னப்பட்டுள்ளது  (the program nests blocks or expressions too deeply "
+            "for this implementation)"
+        ) from None
 
 
 def search_path() -> list[str]:

@@ -735,6 +735,10 @@ class _Generator:
         """Generate ``expr``; unless ``raw``, the value is always an eTamil value (boxed)."""
         method = getattr(self, "e_" + type(expr).__name__)
         code = method(expr, scope, flow, pre)
+        if len(code.text) > 200 and _nesting(code.text) > 40:
+            # Python's parser refuses deeply nested source (about 200 levels): evaluate this
+            # part into a temporary here; evaluation order is unchanged (see ``sequence``).
+            code = self.atom(code, pre)
         return code if raw else self.box(code)
 
     @staticmethod
@@ -935,6 +939,20 @@ class _Flow:
         return _Flow(set(self.assigned))
 
 
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of generated code (brackets inside strings count too, which
+    only makes the caller split a little earlier)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
 def _int_capable(code: _Code) -> bool:
     return code.unboxed or code.whole is not None
 
@@ -954,6 +972,21 @@ def _indent(lines: list[str]) -> list[str]:
 # ============================================================================== the result
 
 
+class CompileError(Exception):
+    """A program this implementation cannot compile (nesting beyond what CPython accepts).
+    ``message`` is bilingual, in the style of the load errors."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+_TOO_DEEP = (
+    "நிரல் மிக ஆழமாகப் பின்னப்பட்டுள்ளது  (the program nests blocks or expressions too deeply for "
+    "this implementation: {detail})"
+)
+
+
 class Compiled:
     """A compiled program. :meth:`run` runs it once with fresh globals."""
 
@@ -961,7 +994,10 @@ class Compiled:
         self.source = source
         self.blocking = blocking
         self._names = names
-        code = compile(source, filename, "exec")
+        try:
+            code = compile(source, filename, "exec")
+        except (SyntaxError, RecursionError, MemoryError) as error:  # IndentationError included
+            raise CompileError(_TOO_DEEP.format(detail=getattr(error, "msg", None) or type(error).__name__)) from None
         exec(code, namespace)  # noqa: S102 - our own generated code
         self._run = namespace["__run"]
 
@@ -1032,8 +1068,11 @@ def compile_program(
 ) -> Compiled:
     """Compile ``statements`` (a loaded program's top level) once. ``hidden_loop_variables``
     keeps upstream's ``#each_items_N``/``#each_i_N`` globals (only the REPL shows them)."""
-    generator = _Generator(statements, frozenset(inputs), input_kinds or {}, hidden_loop_variables)
-    source = generator.generate()
+    try:
+        generator = _Generator(statements, frozenset(inputs), input_kinds or {}, hidden_loop_variables)
+        source = generator.generate()
+    except RecursionError:
+        raise CompileError(_TOO_DEEP.format(detail="expressions nested too deeply")) from None
     namespace: dict[str, Any] = {
         "__builtins__": __builtins__,
         "_ops": ops,
@@ -1053,5 +1092,5 @@ def compile_program(
 
 __all__ = ["ALL", "A", "B", "N", "NIL", "R", "RES", "S", "UNSET", "Compiled", "compile_program", "FAST_CONTEXT"]
 
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 _ = display
