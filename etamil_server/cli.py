@@ -258,11 +258,11 @@ def reference_main(argv: list[str]) -> int:
     if async_server:
         from .web.serve import serve_async
 
-        return serve_async(program.path or path, host, port)
+        return serve_async(program.path or path, host, port, program=program)
     if server:
         from .web.sync_server import serve_reference
 
-        return serve_reference(program.path or path, host, port)
+        return serve_reference(program.path or path, host, port, program=program)
     if mode == "llvm":
         import platform
 
