@@ -110,6 +110,7 @@ class ConnectionPool:
         while True:
             retired: list[_Entry] = []
             entry: _Entry | None = None
+            full = False
             with self._lock:
                 state = self._keys.get(key)
                 if state is None:
@@ -124,7 +125,10 @@ class ConnectionPool:
                     entry = candidate
                     break
                 if entry is None:
-                    if settings.pool_max and state.total >= settings.pool_max:
+                    full = bool(settings.pool_max) and state.total >= settings.pool_max
+                    if not full:
+                        state.reserved += 1
+                    elif not retired:  # (expired ones are closed first, outside the lock)
                         if deadline is None:
                             deadline = now + settings.pool_timeout
                         remaining = deadline - now
@@ -136,7 +140,6 @@ class ConnectionPool:
                         finally:
                             state.waiting -= 1
                         continue
-                    state.reserved += 1
                 if retired:
                     state.condition.notify_all()  # capacity came free
             for old in retired:
@@ -147,6 +150,8 @@ class ConnectionPool:
                     continue
                 entry.suspect = False
                 return Lease(entry.connection, type_name, text, entry, self)
+            if full:
+                continue  # look again now that the expired ones are closed
             return self._open(state, key, driver, type_name, text)
 
     def _open(self, state: _KeyState, key: tuple[str, str], driver: Driver, type_name: str,

@@ -50,6 +50,24 @@ def pg_dsn() -> str:
 
 
 @pytest.fixture(scope="session")
+def pg_params(pg_dsn) -> dict[str, str]:
+    """The test server's connection parameters (host, port, user, dbname ...)."""
+    from psycopg2.extensions import parse_dsn
+
+    params = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
+    params.update(parse_dsn(pg_dsn))
+    return params
+
+
+@pytest.fixture
+def pg_via_proxy(pg_params, tcp_proxy):
+    """(proxy, connection text): the test server reached through a :class:`TcpProxy`."""
+    proxy = tcp_proxy(pg_params["host"], int(pg_params["port"]))
+    others = " ".join(f"{key}={value}" for key, value in pg_params.items() if key not in ("host", "port"))
+    return proxy, f"host=127.0.0.1 port={proxy.port} {others}"
+
+
+@pytest.fixture(scope="session")
 def mysql_url() -> str:
     from etamil_server.host.db.drivers.mysql import MysqlDriver
     from etamil_server.runtime.errors import EtamilError
@@ -133,27 +151,36 @@ def mysql_table(mysql_url, table):
 # ------------------------------------------------------------------------------ a TCP proxy
 
 
+class _Pair:
+    """One proxied connection."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket | None):
+        self.client = client
+        self.upstream = upstream
+        self.severed = False
+
+
 class TcpProxy:
     """Stands between the client and a real server so a test can make the server vanish:
 
     * ``stop()``  — the database is down: listening stops, open connections are closed;
     * ``start()`` — it is back (same port);
     * ``sever()`` — the server side of every open connection is gone but the client's socket
-      stays quiet until the client sends something (a half-dead connection);
-    * ``hang()``  — accept connections but never answer (a server that does not respond).
+      stays quiet until the client sends something (a half-dead connection); new connections
+      still work;
+    * ``hang()``  — from now on accept connections but never answer.
     """
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
         self.port = 0
-        self.mode = "forward"
+        self.hanging = False
         self._listener: socket.socket | None = None
-        self._pairs: list[tuple[socket.socket, socket.socket | None]] = []
+        self._pairs: list[_Pair] = []
         self._lock = threading.Lock()
         self.start()
 
     def start(self) -> None:
-        self.mode = "forward"
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -168,29 +195,32 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
-            if self.mode == "hang":
+            if self.hanging:
                 with self._lock:
-                    self._pairs.append((client, None))
+                    self._pairs.append(_Pair(client, None))
                 continue
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:
                 client.close()
                 continue
+            pair = _Pair(client, upstream)
             with self._lock:
-                self._pairs.append((client, upstream))
-            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+                self._pairs.append(pair)
+            threading.Thread(target=self._pump, args=(pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, False), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+    @staticmethod
+    def _pump(pair: _Pair, from_client: bool) -> None:
+        source, sink = (pair.client, pair.upstream) if from_client else (pair.upstream, pair.client)
         while True:
             try:
                 data = source.recv(65536)
             except OSError:
                 data = b""
-            if self.mode == "sever" and not from_client:
+            if pair.severed and not from_client:
                 return  # the server side is gone; the client hears nothing until it speaks
-            if not data or self.mode == "sever":
+            if not data or pair.severed:
                 break  # whatever the client sends now meets a closed connection
             try:
                 sink.sendall(data)
@@ -205,20 +235,21 @@ class TcpProxy:
             self._listener = None
         with self._lock:
             pairs, self._pairs = self._pairs, []
-        for client, upstream in pairs:
-            _close(client)
-            if upstream is not None:
-                _close(upstream)
+        for pair in pairs:
+            _close(pair.client)
+            if pair.upstream is not None:
+                _close(pair.upstream)
 
     def sever(self) -> None:
-        self.mode = "sever"
         with self._lock:
-            for _client, upstream in self._pairs:
-                if upstream is not None:
-                    _close(upstream)
+            pairs = list(self._pairs)
+        for pair in pairs:
+            pair.severed = True
+            if pair.upstream is not None:
+                _close(pair.upstream)
 
     def hang(self) -> None:
-        self.mode = "hang"
+        self.hanging = True
 
 
 def _close(sock: socket.socket) -> None:

@@ -147,14 +147,14 @@ def test_pool_max_zero_means_no_limit(make_pool, db_file):
         lease.release()
 
 
-def test_the_wait_message_masks_the_password(make_pool, pg_dsn):
+def test_the_wait_message_masks_the_password(make_pool, db_file):
     pool = make_pool(pool_max=1, pool_timeout=0)
-    text = "postgres://postgres:not-a-real-secret@127.0.0.1:5432/test"
-    held = pool.checkout("PostgreSQL", text, driver_for("PostgreSQL"))
+    text = db_file + "?password=not-a-real-secret"  # (for SQLite just part of the file name)
+    held = pool.checkout("SQLite", text, SQLITE)
     with pytest.raises(EtamilError) as raised:
-        pool.checkout("PostgreSQL", text, driver_for("PostgreSQL"))
+        pool.checkout("SQLite", text, SQLITE)
     assert "not-a-real-secret" not in raised.value.message
-    assert "'postgres://postgres:****@127.0.0.1:5432/test' within 0 s" in raised.value.message
+    assert f"'{db_file}?password=****' within 0 s" in raised.value.message
     held.release()
 
 
@@ -215,7 +215,7 @@ def test_a_mysql_connection_killed_while_idle_is_replaced(pool, mysql_url):
     lease = pool.checkout("MySQL", mysql_url, driver)
     killed = lease.connection.query("SELECT CONNECTION_ID() AS c", [])[0]["c"]
     lease.release()
-    killer = pool.checkout("MySQL", mysql_url + "?socket=", driver)
+    killer = pool.checkout("MySQL", another_key(mysql_url), driver)
     killer.connection.execute(f"KILL {killed}", [])
     assert wait_until(lambda: not killer.connection.query(
         "SELECT id FROM information_schema.PROCESSLIST WHERE id = ?", [killed]))
@@ -225,32 +225,28 @@ def test_a_mysql_connection_killed_while_idle_is_replaced(pool, mysql_url):
     lease.release()
 
 
-def test_half_dead_connections_are_found_by_the_idle_check(make_pool, pg_dsn, tcp_proxy):
+def test_half_dead_connections_are_found_by_the_idle_check(make_pool, pg_via_proxy):
     # The server side is gone but the client's socket is quiet: only a round trip tells.
-    proxy = tcp_proxy("127.0.0.1", 5432)
-    text = f"host=127.0.0.1 port={proxy.port} dbname=test user=postgres"
+    proxy, text = pg_via_proxy
     driver = driver_for("PostgreSQL")
     checked = make_pool(check_idle=0)
     lease = checked.checkout("PostgreSQL", text, driver)
     lease.release()
     proxy.sever()
-    proxy.mode = "forward"  # new connections work again
     lease = checked.checkout("PostgreSQL", text, driver)
     assert lease.connection.query("SELECT 1 AS one", []) == [{"one": 1}]
     lease.release()
     assert stats_of(checked, "PostgreSQL")["open"] == 1
 
 
-def test_without_the_idle_check_a_half_dead_connection_fails_once(make_pool, pg_dsn, tcp_proxy):
-    proxy = tcp_proxy("127.0.0.1", 5432)
-    text = f"host=127.0.0.1 port={proxy.port} dbname=test user=postgres"
+def test_without_the_idle_check_a_half_dead_connection_fails_once(make_pool, pg_via_proxy):
+    proxy, text = pg_via_proxy
     driver = driver_for("PostgreSQL")
     pool = make_pool(check_idle=3600)
     leases = [pool.checkout("PostgreSQL", text, driver) for _ in range(3)]
     for lease in leases:
         lease.release()
     proxy.sever()
-    proxy.mode = "forward"
     lease = pool.checkout("PostgreSQL", text, driver)
     with pytest.raises(EtamilError):
         lease.connection.query("SELECT 1 AS one", [])
@@ -262,9 +258,8 @@ def test_without_the_idle_check_a_half_dead_connection_fails_once(make_pool, pg_
         lease.release()
 
 
-def test_a_database_that_is_down_fails_clearly_and_the_pool_recovers(make_pool, pg_dsn, tcp_proxy):
-    proxy = tcp_proxy("127.0.0.1", 5432)
-    text = f"host=127.0.0.1 port={proxy.port} dbname=test user=postgres"
+def test_a_database_that_is_down_fails_clearly_and_the_pool_recovers(make_pool, pg_via_proxy):
+    proxy, text = pg_via_proxy
     driver = driver_for("PostgreSQL")
     pool = make_pool(connect_timeout=2)
     lease = pool.checkout("PostgreSQL", text, driver)
@@ -283,8 +278,8 @@ def test_a_database_that_is_down_fails_clearly_and_the_pool_recovers(make_pool, 
     lease.release()
 
 
-def test_a_server_that_does_not_answer_hits_the_connect_timeout(make_pool, pg_dsn, mysql_url, tcp_proxy):
-    proxy = tcp_proxy("127.0.0.1", 5432)
+def test_a_server_that_does_not_answer_hits_the_connect_timeout(make_pool, tcp_proxy):
+    proxy = tcp_proxy("127.0.0.1", 9)  # never forwarded: it accepts and stays silent
     proxy.hang()
     pool = make_pool(connect_timeout=1)
     with pytest.raises(EtamilError) as raised:
@@ -458,3 +453,8 @@ def wait_until(condition, seconds: float = 15.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def another_key(url: str) -> str:
+    """The same MySQL server under another connection text: a separate pool key."""
+    return url + ("&" if "?" in url else "?") + "socket="

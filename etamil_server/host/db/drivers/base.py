@@ -65,8 +65,9 @@ def socket_is_quiet(fd: int) -> bool:
 
 
 def neutralise_fd(fd: int) -> None:
-    """Point ``fd`` at /dev/null in this process only: whatever a finalizer later writes to it
-    (libpq's Terminate message) goes nowhere, and the parent's socket is untouched."""
+    """Point ``fd`` at /dev/null in this process only. The child then no longer holds the
+    parent's socket open, and nothing written on it by mistake (a Terminate message from a
+    library that does not check the process) can reach the server; the parent is untouched."""
     try:
         null = os.open(os.devnull, os.O_RDWR)
     except OSError:

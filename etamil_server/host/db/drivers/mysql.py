@@ -218,16 +218,21 @@ class MysqlDriver:
             arguments = parse_url(text)
         except _BadUrl as error:
             raise messages.mysql_bad_url(text, str(error)) from None
-        timeout = settings.connect_timeout or 31536000  # PyMySQL's maximum stands for "none"
+        timeout = settings.connect_timeout or None
         try:
             raw = pymysql.connect(
                 **arguments,
                 charset="utf8mb4",
                 autocommit=True,  # outside an explicit BEGIN every statement commits
-                connect_timeout=timeout,
+                connect_timeout=timeout or 31536000,  # PyMySQL's maximum stands for "none"
+                # PyMySQL's connect_timeout covers the TCP connect only; the handshake runs under
+                # the read/write timeouts, so they carry the connect timeout until connected.
+                read_timeout=timeout,
+                write_timeout=timeout,
                 use_unicode=False,
                 conv=_CONVERSIONS,
             )
         except _MYSQL_ERRORS as error:
             raise messages.mysql_cannot_connect(_lib(error)) from None
+        raw._read_timeout = raw._write_timeout = None  # statements may take as long as they take
         return MysqlConnection(raw)

@@ -60,8 +60,9 @@ def _lib(error: Exception) -> str:
         text = f"db error: {diag.severity or 'ERROR'}: {primary}"
         if diag.message_detail:
             text += f" DETAIL: {diag.message_detail}"
-        return text
-    return " ".join(str(error).split())
+    else:
+        text = str(error)
+    return " ".join(text.split())
 
 
 # ------------------------------------------------------------------------------ values going in
@@ -310,7 +311,9 @@ class PostgresConnection:
         raw = self._raw
         if not raw.closed:
             try:
-                neutralise_fd(raw.fileno())  # libpq's Terminate at finalization goes to /dev/null
+                # psycopg2's finalizer already skips PQfinish in another process; detaching the
+                # descriptor also stops the child from keeping the parent's socket alive
+                neutralise_fd(raw.fileno())
             except psycopg2.Error:
                 pass
         GRAVEYARD.append(raw)

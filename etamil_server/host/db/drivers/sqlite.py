@@ -85,10 +85,12 @@ class SqliteConnection:
                 if "one statement at a time" in str(error):
                     raise messages.cannot_prepare(_lib(error)) from None
                 raise messages.database_error(_lib(error)) from None  # parameter count
-            except (sqlite3.Error, ValueError) as error:
+            except sqlite3.Error as error:
                 if self._fails_to_prepare(sql, args, error):
                     raise messages.cannot_prepare(_lib(error)) from None
                 raise messages.cannot_read_row(_lib(error)) from None
+            except ValueError as error:  # text Python cannot hand to SQLite (a lone surrogate)
+                raise messages.database_error(_lib(error)) from None
             description = cursor.description
             if description is None:  # a statement without result columns: it ran, no rows
                 return []

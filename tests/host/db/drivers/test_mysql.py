@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.host.db.drivers.mysql import parse_url
 from etamil_server.runtime import numbers
 from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
@@ -60,9 +61,16 @@ def test_cannot_connect(new_session):
 
 
 def test_percent_encoded_user_and_database(new_session, mysql_url):
+    params = parse_url(mysql_url)
+
+    def encoded(text: str) -> str:
+        return "".join(f"%{byte:02X}" for byte in text.encode())
+
+    password = f":{encoded(params['password'])}" if params["password"] else ""
+    url = f"mysql://{encoded(params['user'])}{password}@{params['host']}:{params['port']}/{encoded(params['database'])}"
     session = new_session()
-    session.connect("MySQL", "mysql://r%6Fot@127.0.0.1:3306/t%65st")
-    assert one(session, "SELECT DATABASE() AS d") == {"d": "test"}
+    session.connect("MySQL", url)
+    assert one(session, "SELECT DATABASE() AS d") == {"d": params["database"]}
 
 
 # ------------------------------------------------------------------------------ §5.5 values in
@@ -185,7 +193,7 @@ def test_one_statement_at_a_time(db):
 
 def ids_seen_by_another_connection(new_session, mysql_url, table) -> list:
     other = new_session()
-    other.connect("MySQL", mysql_url + "?socket=")  # another key: its own connection
+    other.connect("MySQL", another_key(mysql_url))  # another key: its own connection
     rows = other.query(f"SELECT id FROM {table} ORDER BY id", [])
     other.release_all()
     return [row["id"] for row in rows]
@@ -218,3 +226,8 @@ def test_a_lease_released_mid_transaction_is_rolled_back(db, new_session, mysql_
     assert one(again, "SELECT CONNECTION_ID() AS c")["c"] == connection_id  # LIFO: the same one
     assert again.query(f"SELECT id FROM {accounts}", []) == []
     assert ids_seen_by_another_connection(new_session, mysql_url, accounts) == []
+
+
+def another_key(url: str) -> str:
+    """The same MySQL server under another connection text: a separate pool key."""
+    return url + ("&" if "?" in url else "?") + "socket="

@@ -183,6 +183,8 @@ def test_error_messages(db):
     # parameter count and several statements: the driver's text after our prefix
     assert message_of(db.query, "SELECT ?", []).startswith("தரவுத்தளப் பிழை  (database error): ")
     assert message_of(db.execute, "SELECT 1; SELECT 2", []).startswith("தரவுத்தளப் பிழை  (database error): ")
+    # text SQLite cannot take (a lone surrogate) fails the binding, not the row
+    assert message_of(db.query, "SELECT ?", ["a\ud800"]).startswith("தரவுத்தளப் பிழை  (database error): ")
 
 
 # ------------------------------------------------------------------------------ §5.3 opening
