@@ -1,0 +1,117 @@
+"""The gunicorn configuration functions: settings mapping, the program loader in the master,
+reload on HUP, process titles."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+from gunicorn import util as gunicorn_util
+
+from etamil_server.config import load_settings
+from workers import hooks
+
+GOOD = 'வழி பெறு, "/" { பதில் 200, "v1"; }\n'
+BROKEN = 'வழி பெறு, "/" { பதில் 200, ; }\n'
+
+
+def test_gunicorn_settings_come_from_our_settings():
+    settings = load_settings(
+        {
+            "ETAMIL_BIND": "127.0.0.1:9001,unix:/tmp/x.sock",
+            "ETAMIL_PROCESSES": "3",
+            "ETAMIL_GRACEFUL_TIMEOUT": "12.5",
+            "ETAMIL_KEEPALIVE_TIMEOUT": "2",
+            "ETAMIL_MAX_REQUESTS": "1000",
+        }
+    )
+    values = hooks.gunicorn_settings(settings)
+    assert values["bind"] == ["127.0.0.1:9001", "unix:/tmp/x.sock"]
+    assert values["workers"] == 3
+    assert values["graceful_timeout"] == 13  # gunicorn takes whole seconds
+    assert values["keepalive"] == 2
+    assert values["max_requests"] == 1000
+    assert values["preload_app"] is True
+    assert values["worker_class"] == "workers.etamil_worker.EtamilWorker"
+    assert values["wsgi_app"] == "workers.hooks:load_program()"
+
+
+def test_load_program_compiles_in_the_master(tmp_path, monkeypatch):
+    program = tmp_path / "p.qmz"
+    program.write_text(GOOD, encoding="utf-8")
+    monkeypatch.setenv("ETAMIL_PROGRAM", str(program))
+    served = hooks.load_program()
+    assert served.loaded.app.router.keys() == ["GET /"]
+    with pytest.raises(RuntimeError):
+        served()  # gunicorn wants a callable; nothing may call it
+
+
+def test_a_broken_program_exits_with_the_boot_error_status_and_the_etamil_message(tmp_path, monkeypatch, capsys):
+    program = tmp_path / "p.qmz"
+    program.write_text(BROKEN, encoding="utf-8")
+    monkeypatch.setenv("ETAMIL_PROGRAM", str(program))
+    with pytest.raises(SystemExit) as stop:
+        hooks.load_program()
+    assert stop.value.code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("✗ ")
+    assert "Traceback" not in err
+
+
+def test_no_program_set_is_a_boot_error(monkeypatch, capsys):
+    monkeypatch.delenv("ETAMIL_PROGRAM", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        hooks.load_program()
+    assert stop.value.code == 3
+    assert "ETAMIL_PROGRAM" in capsys.readouterr().err
+
+
+class FakeLog:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, text, *args):
+        self.lines.append(("info", text % args))
+
+    def error(self, text, *args):
+        self.lines.append(("error", text % args))
+
+
+def fake_arbiter(served):
+    return types.SimpleNamespace(app=types.SimpleNamespace(callable=served), log=FakeLog())
+
+
+def test_on_reload_swaps_in_the_changed_program(tmp_path, monkeypatch):
+    program = tmp_path / "p.qmz"
+    program.write_text(GOOD, encoding="utf-8")
+    monkeypatch.setenv("ETAMIL_PROGRAM", str(program))
+    arbiter = fake_arbiter(hooks.load_program())
+    program.write_text(GOOD.replace('"/"', '"/v2"'), encoding="utf-8")
+    hooks.on_reload(arbiter)
+    assert arbiter.app.callable.loaded.app.router.keys() == ["GET /v2"]
+
+
+def test_on_reload_keeps_the_running_version_when_the_edit_is_broken(tmp_path, monkeypatch):
+    program = tmp_path / "p.qmz"
+    program.write_text(GOOD, encoding="utf-8")
+    monkeypatch.setenv("ETAMIL_PROGRAM", str(program))
+    served = hooks.load_program()
+    arbiter = fake_arbiter(served)
+    program.write_text(BROKEN, encoding="utf-8")
+    hooks.on_reload(arbiter)
+    assert arbiter.app.callable is served
+    assert arbiter.log.lines[0][0] == "error"
+    assert "✗ " in arbiter.log.lines[0][1]
+
+
+def test_process_titles_are_renamed(monkeypatch):
+    titles = []
+    monkeypatch.setattr(hooks.proctitle, "set_title", titles.append)
+    original = gunicorn_util._setproctitle
+    try:
+        hooks.patch_process_titles("ledger.qmz")
+        gunicorn_util._setproctitle("master [etamil]")
+        gunicorn_util._setproctitle("worker [etamil]")
+    finally:
+        gunicorn_util._setproctitle = original
+    assert titles == ["etamil: master ledger.qmz", "etamil: worker ledger.qmz"]
