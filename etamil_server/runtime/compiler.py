@@ -187,16 +187,18 @@ class _Code:
     ``unboxed``: the text evaluates to a Python ``int`` standing for a whole number of kind I
     (see :meth:`_Generator.unboxed_variables`); ``whole`` is the int of a whole-number constant."""
 
-    __slots__ = ("text", "kind", "atom", "constant", "unboxed", "whole")
+    __slots__ = ("text", "kind", "atom", "constant", "unboxed", "whole", "bounds")
 
     def __init__(self, text: str, kind: int, atom: bool = False, constant: bool = False,
-                 unboxed: bool = False, whole: int | None = None):
+                 unboxed: bool = False, whole: int | None = None, bounds: tuple[int, int] | None = None):
         self.text = text
         self.kind = kind
         self.atom = atom
         self.constant = constant
         self.unboxed = unboxed
         self.whole = whole
+        # for unboxed whole numbers: an interval the value is known to lie in (see _Flow)
+        self.bounds = bounds if bounds is not None else ((whole, whole) if whole is not None else None)
 
 
 class _Generator:
@@ -297,6 +299,7 @@ class _Generator:
                     scope.blocking = changed = True
         self._infer_kinds()
         self.unboxed = self.unboxed_variables()
+        self.nonnegative = {key: self._nonnegative(scope) for key, scope in self._scopes_by_id().items()}
 
     def unboxed_variables(self) -> dict[int, set[str]]:
         """Variables held as Python ints instead of Decimals: whole numbers of scale 0 (kind I
@@ -322,6 +325,61 @@ class _Generator:
                 and name not in RESPONSE_VARIABLES
             }
         return result
+
+    def _scopes_by_id(self) -> dict[int, _Scope]:
+        return {id(scope): scope for scope in [self.top, *self.scopes.values()]}
+
+    def _nonnegative(self, scope: _Scope) -> set[str]:
+        """Unboxed variables that are never negative: every assignment is a literal, another such
+        variable, or a sum or product of them (an optimistic fixed point, so counters qualify)."""
+        body = self.statements if scope is self.top else scope.function.body
+        candidates = set(self.unboxed[id(scope)])
+        assignments = [st for st in _scope_statements(body) if isinstance(st, ast.Assign) and st.name in candidates]
+
+        def nonnegative(expr) -> bool:
+            if expr is None or isinstance(expr, ast.Number):
+                return True
+            if isinstance(expr, ast.Var):
+                return expr.name in candidates
+            if isinstance(expr, ast.Binary) and expr.op in ("+", "*"):
+                return nonnegative(expr.left) and nonnegative(expr.right)
+            return False
+
+        changed = True
+        while changed:
+            changed = False
+            for statement in assignments:
+                if statement.name in candidates and not nonnegative(statement.value):
+                    candidates.discard(statement.name)
+                    changed = True
+        return candidates
+
+    def default_bounds(self, name: str, scope: _Scope) -> tuple[int, int]:
+        low = 0 if name in self.nonnegative[id(scope)] else -MAX_COEFFICIENT
+        return low, MAX_COEFFICIENT
+
+    def guard(self, condition: ast.Expr, scope: _Scope, flow: _Flow) -> None:
+        """Narrow an unboxed variable's interval by a condition known to hold (``v < 10``)."""
+        if not isinstance(condition, ast.Binary) or condition.op not in ("<", "<=", ">", ">="):
+            return
+        left, right, op = condition.left, condition.right, condition.op
+        if isinstance(left, ast.Number) and isinstance(right, ast.Var):
+            left, right, op = right, left, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        if not (isinstance(left, ast.Var) and isinstance(right, ast.Number) and _is_whole_literal(right.value)):
+            return
+        if not self.is_unboxed(left.name, scope):
+            return
+        limit = int(right.value)
+        low, high = flow.bounds.get(left.name) or self.default_bounds(left.name, scope)
+        if op == "<":
+            high = min(high, limit - 1)
+        elif op == "<=":
+            high = min(high, limit)
+        elif op == ">":
+            low = max(low, limit + 1)
+        else:
+            low = max(low, limit)
+        flow.bounds[left.name] = (low, high)
 
     def is_unboxed(self, name: str, scope: _Scope) -> bool:
         return name in self.unboxed[id(scope)]
@@ -521,13 +579,18 @@ class _Generator:
                 return _Code(f"_ops.response_read(_resp, {name!r})", kind)
             if name not in self.global_names:
                 return _Code(f"_ops.undefined({name!r})", kind)
-            return _Code(self.global_python(name), kind, atom=True, unboxed=self.is_unboxed(name, scope))
+            if self.is_unboxed(name, scope):
+                bounds = flow.bounds.get(name) or self.default_bounds(name, scope)
+                return _Code(self.global_python(name), I, atom=True, unboxed=True, bounds=bounds)
+            return _Code(self.global_python(name), kind, atom=True)
         if name in scope.written:
             local = self.names.python("l", name)
             if self.is_unboxed(name, scope):
+                bounds = flow.bounds.get(name) or self.default_bounds(name, scope)
                 if name in flow.assigned:
-                    return _Code(local, I, atom=True, unboxed=True)
-                return _Code(f"({local} if {local} is not _U else _ops.undefined({name!r}))", I, unboxed=True)
+                    return _Code(local, I, atom=True, unboxed=True, bounds=bounds)
+                return _Code(f"({local} if {local} is not _U else _ops.undefined({name!r}))", I, unboxed=True,
+                             bounds=bounds)
             if name in flow.assigned:
                 return _Code(local, kind, atom=True)
             return _Code(f"({local} if {local} is not _U else {self.global_read(name, scope)})", kind)
@@ -560,7 +623,10 @@ class _Generator:
             code = self.e_Binary(statement.value, scope, flow, pre, target=hint)
         else:
             code = self.expr(statement.value, scope, flow, pre, raw=unboxed)
-        value = self.unbox(code).text if unboxed else self.box(code).text
+        if unboxed:
+            code = self.unbox(code)
+            flow.bounds[statement.name] = code.bounds or self.default_bounds(statement.name, scope)
+        value = code.text if unboxed else self.box(code).text
         target = self.write(statement.name, scope, flow)
         if value == target:
             return pre
@@ -601,19 +667,31 @@ class _Generator:
         pre: list[str] = []
         condition = self.expr(statement.condition, scope, flow, pre, raw=True)
         then_flow = flow.copy()
+        self.guard(statement.condition, scope, then_flow)
         lines = pre + [f"if {condition.text}:"]
         lines.extend(_indent(self.block(statement.then, scope, then_flow) or ["pass"]))
+        else_flow = flow.copy()
         if statement.otherwise:
-            else_flow = flow.copy()
             lines.append("else:")
             lines.extend(_indent(self.block(statement.otherwise, scope, else_flow) or ["pass"]))
             flow.assigned |= then_flow.assigned & else_flow.assigned
+        # after the if, a variable either branch assigned lies in the union of both intervals
+        changed = _assigned_in(statement.then) | _assigned_in(statement.otherwise or [])
+        for name in changed:
+            one, two = then_flow.bounds.get(name), else_flow.bounds.get(name)
+            if one is None or two is None:
+                flow.bounds.pop(name, None)
+            else:
+                flow.bounds[name] = (min(one[0], two[0]), max(one[1], two[1]))
         return lines
 
     def s_While(self, statement, scope, flow):
         pre: list[str] = []
+        changed = _assigned_in(statement.body)
+        flow.forget(changed)  # unknown after (and between) iterations
         body_flow = flow.copy()
         condition = self.expr(statement.condition, scope, body_flow, pre, raw=True)
+        self.guard(statement.condition, scope, body_flow)  # holds at the start of every iteration
         body = self.block(statement.body, scope, body_flow)
         check = "if _S: _rt.stopped()"
         if not pre:
@@ -623,6 +701,7 @@ class _Generator:
     def s_ForEach(self, statement, scope, flow):
         pre: list[str] = []
         collection = self.expr(statement.collection, scope, flow, pre)
+        flow.forget(_assigned_in(statement.body))
         body_flow = flow.copy()
         target = self.write(statement.var, scope, body_flow)
         body = self.block(statement.body, scope, body_flow)
@@ -821,7 +900,8 @@ class _Generator:
     def e_Neg(self, expr, scope, flow, pre):
         operand = self.expr(expr.operand, scope, flow, pre, raw=True)
         if operand.unboxed:
-            return _Code(f"(-{operand.text})", I, unboxed=True)
+            low, high = operand.bounds or (-MAX_COEFFICIENT, MAX_COEFFICIENT)
+            return _Code(f"(-{operand.text})", I, unboxed=True, bounds=(-high, -low))
         return _Code(f"_ops.neg({operand.text})", I if operand.kind == I else N)
 
     def e_Not(self, expr, scope, flow, pre):
@@ -885,25 +965,29 @@ class _Generator:
         result = self.temp()
         what = {"+": "Addition", "-": "Subtraction", "*": "Multiplication"}[op]
         pre.append(f"{result} = {_int_or_text(left)} {op} {_int_or_text(right)}")
-        # Both operands are within +-(2**96 - 1). With a non-negative constant on one side the
-        # result can only leave the range on one side, so one comparison is enough.
-        upper, lower = f"{result} > _MAXC", f"{result} < _MINC"
-        if op == "+" and (left.whole is not None or right.whole is not None):
-            test = upper
-        elif op == "-" and right.whole is not None:
-            test = lower
-        elif op == "-" and left.whole is not None:
-            test = upper
-        elif op == "*" and (left.whole in (0, 1) or right.whole in (0, 1)):
-            test = None
+        # Interval arithmetic on what is known of the operands (every value is within
+        # +-(2**96 - 1)): only a side of the range the result can actually leave is checked.
+        wide = (-MAX_COEFFICIENT, MAX_COEFFICIENT)
+        (a_low, a_high), (b_low, b_high) = left.bounds or wide, right.bounds or wide
+        if op == "+":
+            low, high = a_low + b_low, a_high + b_high
+        elif op == "-":
+            low, high = a_low - b_high, a_high - b_low
         else:
-            test = f"{upper} or {lower}"
-        if test:
-            pre.append(f"if {test}: _num.overflow({what!r})")
+            corners = (a_low * b_low, a_low * b_high, a_high * b_low, a_high * b_high)
+            low, high = min(corners), max(corners)
+        tests = []
+        if high > MAX_COEFFICIENT:
+            tests.append(f"{result} > _MAXC" if high > 2**30 else f"{result} > _MAXC")
+        if low < -MAX_COEFFICIENT:
+            tests.append(f"{result} < _MINC")
+        if tests:
+            pre.append(f"if {' or '.join(tests)}: _num.overflow({what!r})")
+        bounds = (max(low, -MAX_COEFFICIENT), min(high, MAX_COEFFICIENT))
         if target is not None and target != result:
             pre.append(f"{target} = {result}")
-            return _Code(target, I, atom=True, unboxed=True)
-        return _Code(result, I, atom=True, unboxed=True)
+            return _Code(target, I, atom=True, unboxed=True, bounds=bounds)
+        return _Code(result, I, atom=True, unboxed=True, bounds=bounds)
 
     def fast_arithmetic(self, op: str, left: _Code, right: _Code, pre: list[str], target: str | None) -> _Code:
         left = self.atom(left, pre)
@@ -928,15 +1012,31 @@ class _Generator:
 
 
 class _Flow:
-    """Locals definitely bound at this point of a function body."""
+    """What is known at this point of a body: the locals definitely bound, and for whole-number
+    variables held as ints an interval their value lies in (from a loop or if condition like
+    ``i < 100000`` and from the assignments since). The intervals let the compiler drop the
+    96-bit overflow check where it cannot fail."""
 
-    __slots__ = ("assigned",)
+    __slots__ = ("assigned", "bounds")
 
-    def __init__(self, assigned: set[str]):
+    def __init__(self, assigned: set[str], bounds: dict[str, tuple[int, int]] | None = None):
         self.assigned = assigned
+        self.bounds = bounds if bounds is not None else {}
 
     def copy(self) -> _Flow:
-        return _Flow(set(self.assigned))
+        return _Flow(set(self.assigned), dict(self.bounds))
+
+    def forget(self, names: set[str]) -> None:
+        for name in names:
+            self.bounds.pop(name, None)
+
+
+def _assigned_in(statements: list[ast.Stmt]) -> set[str]:
+    """Names any statement in these blocks writes (nested function bodies excluded)."""
+    names: set[str] = set()
+    for statement in _scope_statements(statements):
+        names.update(_written_names(statement))
+    return names
 
 
 def _nesting(text: str) -> int:

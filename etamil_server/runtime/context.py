@@ -30,6 +30,7 @@ class RunContext:
         self.uploads: list[tuple[dict[str, Any], bytes]] = []  # multipart files of the request
         self.deadline_seconds: float | None = None
         self.response: dict[str, Any] = {}  # the response_* globals (HOST.md §4.7)
+        self.redis = None  # the run's Redis connection (HOST.md §7.1), closed by release()
         # Each context owns its copy: decimal flags are per context object, and contexts run in
         # different threads at once.
         self.decimal_context = FAST_CONTEXT.copy()
@@ -48,7 +49,7 @@ class RunContext:
         if self._db is not None:
             db, self._db = self._db, None
             db.release_all()
-        if getattr(self, "redis", None) is not None:
+        if self.redis is not None:
             from ..host.builtins import close_redis
 
             close_redis(self)

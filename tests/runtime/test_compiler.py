@@ -916,3 +916,42 @@ def test_blocks_nested_fifty_deep_compile():
 
 def test_hard_keyword_field_keys_written_as_strings():
     assert printed('r = {"il": 1}; accu r["il"]; accu r."il"; r."col" = 2; accu r;') == ["1", "1", "{col: 2, il: 1}"]
+
+
+# ------------------------------------------------------------------------- overflow checks kept
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        # a guard bounds only one side: the other side is still checked
+        "i = 79228162514264337593543950335; (i > 0) cuRRu { i = i + 1; }",
+        # a bound from an outer loop does not survive an inner loop that changes the variable
+        "i = 1; (i < 10) cuRRu { j = 0; (j < 40) cuRRu { i = i * 10; j = j + 1; } }",
+        # a bound from an if condition holds only until the variable is assigned
+        "x = 5; (x < 10) eZil { x = x * 79228162514264337593543950335; x = x * 2; }",
+        # a counter that only grows is never negative, but it can still pass the top
+        "n = 79228162514264337593543950330; k = 0; (k < 10) cuRRu { n = n + 1; k = k + 1; }",
+        # subtraction below the bottom
+        "m = 0 - 79228162514264337593543950335; m = m - 1;",
+        "ceyal f() { t = 1; c = 0; (c < 100) cuRRu { t = t * 3; c = c + 1; } qirumpu t; } accu f();",
+    ],
+)
+def test_whole_number_overflow_is_still_detected(program):
+    from etamil_server.runtime.errors import EtamilOverflow
+
+    outcome = run(program)
+    assert isinstance(outcome.exception, EtamilOverflow), (outcome.lines, outcome.error)
+
+
+def test_bounded_counters_compile_without_overflow_checks():
+    from etamil_server.lang.loader import load_text
+    from etamil_server.runtime.compiler import compile_program
+
+    source = compile_program(
+        load_text("t = 0; i = 0; (i < 1000) cuRRu { v = 300000 + i; t = t + (v - 300000); i = i + 1; } accu t;").statements
+    ).source
+    loop = source[source.index("while") :]
+    # only the unbounded running total keeps its check; the bounded counter and v do not
+    assert loop.count("_num.overflow") == 1, loop
+    assert printed("t = 0; i = 0; (i < 1000) cuRRu { v = 300000 + i; t = t + (v - 300000); i = i + 1; } accu t;") == ["499500"]
