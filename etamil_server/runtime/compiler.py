@@ -207,6 +207,8 @@ class _Generator:
         self.builtins = load_all()
         self.statements = statements
         self.hidden_loop_variables = hidden_loop_variables
+        self.collect_globals = True
+        self.inputs_used: frozenset[str] = frozenset()
         self.loop_numbers: dict[int, int] = {}
         if hidden_loop_variables:
             self._number_loops(statements)
@@ -500,13 +502,14 @@ class _Generator:
         body.append("_d = 0")
         body.append("_resp = _rt.response")
         mentioned = self._mentioned_top_names()
+        self.inputs_used = frozenset(self.inputs & mentioned)
         for name in sorted(self.inputs & mentioned):
             body.append(f"if {name!r} in _inj: {self.global_python(name)} = _inj[{name!r}]")
         for name in closures:
             body.extend(self.function(name, indent=""))
         statements = self.block(self.statements, self.top, _Flow(set()))
         body.extend(statements)
-        body.append("return locals()")
+        body.append("return locals()" if self.collect_globals else "return None")
         lines.extend("    " + line for line in body)
         return "\n".join(lines) + "\n"
 
@@ -1090,9 +1093,13 @@ _TOO_DEEP = (
 class Compiled:
     """A compiled program. :meth:`run` runs it once with fresh globals."""
 
-    def __init__(self, source: str, namespace: dict[str, Any], names: _Names, blocking: bool, filename: str):
+    def __init__(self, source: str, namespace: dict[str, Any], names: _Names, blocking: bool, filename: str,
+                 inputs_used: frozenset[str] = frozenset(), collect_globals: bool = True):
         self.source = source
         self.blocking = blocking
+        #: the injected globals the program can read: a server builds only these per request
+        self.inputs_used = inputs_used
+        self.collect_globals = collect_globals
         self._names = names
         try:
             code = compile(source, filename, "exec")
@@ -1118,7 +1125,7 @@ class Compiled:
             raise converted from None
         finally:
             decimal.setcontext(previous)
-        if not collect:
+        if not collect or frame_locals is None:
             return ctx.response
         return self._globals(frame_locals, ctx)
 
@@ -1165,11 +1172,15 @@ def compile_program(
     input_kinds: dict[str, int] | None = None,
     filename: str = "<etamil>",
     hidden_loop_variables: bool = False,
+    collect_globals: bool = True,
 ) -> Compiled:
     """Compile ``statements`` (a loaded program's top level) once. ``hidden_loop_variables``
-    keeps upstream's ``#each_items_N``/``#each_i_N`` globals (only the REPL shows them)."""
+    keeps upstream's ``#each_items_N``/``#each_i_N`` globals (only the REPL shows them).
+    ``collect_globals=False`` (servers): a run returns only the response variables, and the
+    program does not build the dict of all its globals at the end."""
     try:
         generator = _Generator(statements, frozenset(inputs), input_kinds or {}, hidden_loop_variables)
+        generator.collect_globals = collect_globals
         source = generator.generate()
     except RecursionError:
         raise CompileError(_TOO_DEEP.format(detail="expressions nested too deeply")) from None
@@ -1187,7 +1198,8 @@ def compile_program(
         "Decimal": Decimal,
     }
     namespace.update(generator.namespace)
-    return Compiled(source, namespace, generator.names, generator.top.blocking, filename)
+    return Compiled(source, namespace, generator.names, generator.top.blocking, filename,
+                    generator.inputs_used, collect_globals)
 
 
 __all__ = ["ALL", "A", "B", "N", "NIL", "R", "RES", "S", "UNSET", "Compiled", "compile_program", "FAST_CONTEXT"]

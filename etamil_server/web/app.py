@@ -141,8 +141,9 @@ class _HealthProgram:
     """The reference ``--server``'s built-in ``GET /health``: prints ``200``, sets nothing."""
 
     blocking = False
+    inputs_used: frozenset[str] = frozenset()
 
-    def run(self, ctx: Any, inject: dict[str, Any]) -> dict[str, Any]:
+    def run(self, ctx: Any, inject: dict[str, Any], collect: bool = True) -> dict[str, Any]:
         ctx.print(Decimal(200))
         return {}
 
@@ -261,8 +262,9 @@ class App:
         ctx.response = {}  # never let a previous run's response variables leak into this one
         try:
             try:
-                inject = request_variables(request, dispatch.path_params, ctx)
-                final_globals = route.compiled.run(ctx, inject)
+                compiled = route.compiled
+                inject = request_variables(request, dispatch.path_params, ctx, compiled.inputs_used)
+                final_globals = compiled.run(ctx, inject, collect=False)
                 return build_response(final_globals)
             except DeadlineExceeded as exc:
                 _stderr_line(f"❌ Handler execution error: {exc.message}")
@@ -288,7 +290,7 @@ def _compile_handler(statements: list[Any], params: list[str]) -> Any:
     (the compiler uses them for fast paths; reassignment widens them as usual)."""
     names = request_variable_names(params)
     kinds = {name: _INPUT_KINDS.get(name, S) for name in names}
-    return compile_program(statements, inputs=names, input_kinds=kinds)
+    return compile_program(statements, inputs=names, input_kinds=kinds, collect_globals=False)
 
 
 def _timer_seconds(interval: Any) -> int:

@@ -40,7 +40,9 @@ def save_upload(ctx: Any, index: Any, path: Any) -> Ok | Err:
     """Write upload number ``index`` (fraction dropped) of this request to ``path``, byte for
     byte; ``சரி(bytes written)``, or ``தவறு`` when there is no such upload or the write fails."""
     number = to_number(index).to_integral_value(rounding=ROUND_DOWN) + 0  # + 0: no "-0"
-    uploads = getattr(ctx, "uploads", None) or []
+    from .request import uploads_of  # only requests with uploads need the multipart parser
+
+    uploads = uploads_of(ctx)
     if number < 0 or number >= len(uploads):
         return _no_upload(number)
     data = uploads[int(number)][1]

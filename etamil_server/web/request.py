@@ -141,28 +141,61 @@ def header_record(headers: list[tuple[str, str]]) -> dict[str, str]:
     return record
 
 
-def request_variables(request: Request, path_params: dict[str, str], ctx: Any = None) -> dict[str, Any]:
+def request_variables(
+    request: Request, path_params: dict[str, str], ctx: Any = None, names: Any = None
+) -> dict[str, Any]:
     """The globals of HOST.md §4.6 for one handler run.
 
+    ``names``, when given, is the set of request variables the program can read (the compiled
+    program knows it): only those are built, so a route that reads nothing costs nothing here.
+
     With ``ctx`` (a RunContext) the bytes of uploaded files are stored in ``ctx.uploads`` as
-    ``(record, bytes)`` pairs, index for index with ``request_files``."""
-    headers = header_record(request.headers)
-    fields, files = parse_multipart(headers.get("content-type"), request.body)
-    if ctx is not None:
-        ctx.uploads = files
-    variables: dict[str, Any] = {
-        "request_method": request.method,
-        "request_path": request.path,
-        "request_body": request.body.decode("utf-8", errors="replace"),
-        "query_params": parse_query(request.query),
-        "headers": headers,
-        "path_params": dict(path_params),
-        "request_fields": fields,
-        "request_files": [record for record, _ in files],
-    }
+    ``(record, bytes)`` pairs, index for index with ``request_files``; when the program does not
+    read the multipart variables they are parsed only if ``பதிவேற்றம்_சேமி`` asks (see
+    :func:`uploads_of`)."""
+    def wanted(name: str) -> bool:
+        return names is None or name in names
+
+    variables: dict[str, Any] = {}
+    multipart = wanted("request_fields") or wanted("request_files")
+    headers = header_record(request.headers) if multipart or wanted("headers") else None
+    if wanted("request_method"):
+        variables["request_method"] = request.method
+    if wanted("request_path"):
+        variables["request_path"] = request.path
+    if wanted("request_body"):
+        variables["request_body"] = request.body.decode("utf-8", errors="replace")
+    if wanted("query_params"):
+        variables["query_params"] = parse_query(request.query)
+    if wanted("headers"):
+        variables["headers"] = headers
+    if wanted("path_params"):
+        variables["path_params"] = dict(path_params)
+    if multipart:
+        fields, files = parse_multipart(headers.get("content-type"), request.body)
+        if ctx is not None:
+            ctx.uploads = files
+        variables["request_fields"] = fields
+        variables["request_files"] = [record for record, _ in files]
+    elif ctx is not None:
+        ctx.uploads = None
+        ctx.upload_request = request
     for name, value in path_params.items():
-        variables["param_" + name] = value
+        if wanted("param_" + name):
+            variables["param_" + name] = value
     return variables
+
+
+def uploads_of(ctx: Any) -> list:
+    """The uploaded files of the run's request, parsed now if nothing parsed them yet."""
+    uploads = getattr(ctx, "uploads", None)
+    if uploads is None:
+        request = getattr(ctx, "upload_request", None)
+        uploads = []
+        if request is not None:
+            _, uploads = parse_multipart(header_record(request.headers).get("content-type"), request.body)
+        ctx.uploads = uploads
+    return uploads
 
 
 # ------------------------------------------------------------------------------ the reference parser
