@@ -153,6 +153,12 @@ def request_variables(
     ``(record, bytes)`` pairs, index for index with ``request_files``; when the program does not
     read the multipart variables they are parsed only if ``பதிவேற்றம்_சேமி`` asks (see
     :func:`uploads_of`)."""
+    if names is not None and not names:  # the route reads no request variable (common)
+        if ctx is not None:
+            ctx.uploads = None
+            ctx.upload_request = request
+        return {}
+
     def wanted(name: str) -> bool:
         return names is None or name in names
 
