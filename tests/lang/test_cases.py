@@ -20,6 +20,9 @@ expectations are comments inside the program:
 ``// env: NAME=value``
     set an environment variable; for ``ETAMIL_PATH`` each entry is a directory relative to
     the case file.
+``// requires: postgres`` (or ``mysql``)
+    the case talks to that server on 127.0.0.1; without it the case is skipped with a one-line
+    reason — or fails, when ``ETAMIL_TEST_REQUIRE_SERVICES=1`` (CI) says the server must be there.
 
 A directive may stand on its own line or after code on the same line. Exactly one space
 after the colon is dropped, so ``// expect:   x`` expects ``"  x"``. Files are split on
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -41,7 +45,8 @@ CASES_DIR = Path(__file__).parent / "cases"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 30
 
-DIRECTIVE = re.compile(r"//\s*(expect no error|expect error|expect|stdin|exit|args|env):(.*)$")
+DIRECTIVE = re.compile(r"//\s*(expect no error|expect error|expect|stdin|exit|args|env|requires):(.*)$")
+SERVICE_PORTS = {"postgres": 5432, "mysql": 3306}
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Case:
     exit_status: int | None = None
     args: list[str] = field(default_factory=lambda: ["run"])
     env: dict[str, str] = field(default_factory=dict)
+    requires: list[str] = field(default_factory=list)
 
 
 def _value(raw: str) -> str:
@@ -84,6 +90,8 @@ def parse_case(path: Path) -> Case:
             case.exit_status = int(value.strip())
         elif kind == "args":
             case.args = value.split()
+        elif kind == "requires":
+            case.requires.append(value.strip())
         elif kind == "env":
             name, _, setting = value.partition("=")
             case.env[name.strip()] = _resolve_env(name.strip(), setting.strip(), path.parent)
@@ -94,6 +102,24 @@ def _resolve_env(name: str, setting: str, case_dir: Path) -> str:
     if name != "ETAMIL_PATH":
         return setting
     return os.pathsep.join(str((case_dir / entry).resolve()) for entry in setting.split(os.pathsep))
+
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require_services(case: Case) -> None:
+    for service in case.requires:
+        if _reachable(SERVICE_PORTS[service]):
+            continue
+        message = f"{service} is not reachable on 127.0.0.1:{SERVICE_PORTS[service]}"
+        if os.environ.get("ETAMIL_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail(message + " (ETAMIL_TEST_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
 
 
 def discover() -> list[Path]:
@@ -132,6 +158,7 @@ CASE_PATHS = discover()
 @pytest.mark.parametrize("path", CASE_PATHS, ids=[str(p.relative_to(CASES_DIR)) for p in CASE_PATHS])
 def test_case(path: Path) -> None:
     case = parse_case(path)
+    _require_services(case)
     stdin = "\n".join(case.stdin_lines).encode("utf-8") if case.stdin_lines is not None else b""
     completed = subprocess.run(
         [sys.executable, "-m", "etamil_server", *case.args, path.name],
