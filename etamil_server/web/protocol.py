@@ -48,7 +48,9 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _METHOD_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ ")
 _LINGER_SECONDS = 2.0
 _NO_BODY: list[bytes] = []  # shared, never appended to: most requests have no body
-_METHOD_NAMES = {name.encode(): name for name in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")}  # how long refused bodies are read and dropped before the socket closes
+_METHOD_NAMES = {name.encode(): name for name in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")}
+# The method word of a request line (after any empty lines a client may send between requests).
+_LEADING_METHOD = re.compile(rb"^((?:\r\n)*)([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ")
 
 
 class Responder(Protocol):
@@ -104,6 +106,10 @@ class HttpProtocol(asyncio.Protocol):
         # the request being read
         self.in_message = False
         self.headers_done = False
+        # The reference upper-cases any method word (HOST.md §4.4: `get` reaches GET routes;
+        # custom methods such as `purge` or FROB are routable). llhttp only knows its own list of
+        # upper-case methods, so such a word is shown to it as GET and kept here for the Request.
+        self.method_override: str | None = None
         self.head_bytes = 0
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
@@ -149,6 +155,11 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.stopped_reading:
             return  # lingering after a refusal, or past an upgrade: input is dropped
+        if not self.in_message:
+            match = _LEADING_METHOD.match(data)
+            if match is not None and match.group(2) not in _METHOD_NAMES:
+                self.method_override = match.group(2).decode("ascii")
+                data = match.group(1) + b"GET" + data[match.end(2) :]
         try:
             self.parser.feed_data(data)
             if self.in_message and not self.headers_done:
@@ -256,8 +267,9 @@ class HttpProtocol(asyncio.Protocol):
         method = parser.get_method()
         target = self.url.decode("utf-8", "replace")
         path, _, query = target.partition("?")
+        override, self.method_override = self.method_override, None
         request = Request(
-            _METHOD_NAMES.get(method) or method.decode("ascii"),
+            override or _METHOD_NAMES.get(method) or method.decode("ascii"),
             target,
             path,
             query,

@@ -275,9 +275,28 @@ def test_malformed_or_ambiguous_framing_gets_400(h, raw):
     assert h.responder.handled == []
 
 
-def test_an_unknown_method_gets_501(h):
-    h.feed(b"FROB / HTTP/1.1\r\n\r\n")
-    assert h.out.startswith(b"HTTP/1.1 501 ")
+def test_custom_and_lower_case_methods_reach_the_responder_as_sent(h):
+    # HOST.md §4.4: the method word is kept as sent (`request_method`) and matched upper-cased,
+    # so `get` reaches GET routes and custom words such as FROB or purge are routable.
+    h.feed(b"FROB /a HTTP/1.1\r\n\r\n")
+    h.feed(b"get /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi")
+    h.feed(b"\r\npurge /c HTTP/1.1\r\n\r\n")
+    assert [(r.method, r.target, r.body) for r in h.responder.handled] == [
+        ("FROB", "/a", b""),
+        ("get", "/b", b"hi"),
+        ("purge", "/c", b""),
+    ]
+
+
+def test_a_custom_method_pipelined_behind_another_request_gets_501(h):
+    # the method word is rewritten only where a read starts a request: llhttp reports no offset
+    h.feed(b"GET /a HTTP/1.1\r\n\r\nFROB /b HTTP/1.1\r\n\r\n")
+    assert h.out.split(b"HTTP/1.1 ")[2].startswith(b"501")
+
+
+def test_a_request_line_that_is_not_a_method_word_gets_400(h):
+    h.feed(b"G(T / HTTP/1.1\r\n\r\n")
+    assert h.out.startswith(b"HTTP/1.1 400 ")
 
 
 def test_a_refusal_waits_for_the_answers_to_earlier_requests(h):
