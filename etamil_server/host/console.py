@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..runtime.errors import EtamilError
+from ..runtime.errors import NOT_UTF8, EtamilError, io_error_text
 from ..runtime.values import WHITE_SPACE
-from .files import NOT_UTF8, io_error_text
 
 
 def read_line(stream: IO[Any] | None) -> str:

@@ -7,28 +7,13 @@ system's error rendered the way the reference (Rust) renders ``std::io::Error``.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
-from ..runtime.errors import EtamilError
+from ..runtime.errors import EtamilError, io_error_text
 from ..runtime.values import WHITE_SPACE
 
 #: Rust's text for a read whose bytes are not UTF-8 (an io error with no os-error suffix).
-NOT_UTF8 = "stream did not contain valid UTF-8"
 #: Rust's text for a path holding a NUL byte (Python raises ValueError instead of OSError).
-NUL_IN_PATH = "file name contained an unexpected NUL byte"
-
-
-def io_error_text(exc: BaseException) -> str:
-    """Render an I/O failure as Rust does: ``No such file or directory (os error 2)``."""
-    if isinstance(exc, UnicodeDecodeError):
-        return NOT_UTF8
-    if isinstance(exc, OSError) and exc.errno is not None:
-        description = exc.strerror or os.strerror(exc.errno)
-        return f"{description} (os error {exc.errno})"
-    if isinstance(exc, ValueError) and "null" in str(exc):
-        return NUL_IN_PATH
-    return str(exc)
 
 
 def _open_failed(path: str, exc: BaseException) -> EtamilError:

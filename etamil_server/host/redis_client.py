@@ -12,8 +12,8 @@ import socket
 from decimal import Decimal
 from typing import Any
 
+from ..runtime.errors import io_error_text
 from ..runtime.values import Err, Ok
-from .files import io_error_text
 
 READ_WRITE_TIMEOUT = 10.0
 NOT_CONNECTED = "ரெடிஸ் இணைக்கப்படவில்லை  (not connected to Redis): use ரெடிஸ்_இணை first"

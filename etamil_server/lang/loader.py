@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..runtime.errors import io_error_text
 from . import syntax as ast
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse
@@ -32,16 +33,9 @@ class LoadError(Exception):
         self.message = message
 
 
-def os_error_text(error: OSError) -> str:
-    """An OS error the way Rust renders ``std::io::Error``: ``description (os error N)``."""
-    if error.errno is None:
-        return str(error)
-    return f"{error.strerror or os.strerror(error.errno)} (os error {error.errno})"
-
-
 def _cannot_open(path: str, error: OSError) -> LoadError:
     return LoadError(
-        f"கோப்பு '{path}' திறக்க முடியவில்லை  (cannot open '{path}'): {os_error_text(error)}"
+        f"கோப்பு '{path}' திறக்க முடியவில்லை  (cannot open '{path}'): {io_error_text(error)}"
     )
 
 
@@ -54,9 +48,9 @@ def _read_text(canonical: str) -> str:
         with open(canonical, "rb") as handle:
             data = handle.read()
     except IsADirectoryError as error:
-        raise _cannot_read(canonical, os_error_text(error)) from None
+        raise _cannot_read(canonical, io_error_text(error)) from None
     except OSError as error:
-        raise _cannot_read(canonical, os_error_text(error)) from None
+        raise _cannot_read(canonical, io_error_text(error)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

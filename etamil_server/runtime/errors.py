@@ -7,6 +7,8 @@ line or column (LANGUAGE.md §14.1).
 
 from __future__ import annotations
 
+import os
+
 
 class EtamilError(Exception):
     """A runtime error of an eTamil program: ``message`` is the spec's bilingual text."""
@@ -63,3 +65,20 @@ def unknown_function(name: str) -> EtamilError:
 DIVISION_BY_ZERO = "பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)"
 CALL_DEPTH = "செயல் அழைப்பு ஆழம் மிகுதி (256)  (call depth exceeded — infinite recursion?)"
 RETURN_OUTSIDE = "செயலுக்கு வெளியே திரும்பு  (return outside of a function)"
+
+
+# OS errors the way Rust renders std::io::Error (HOST.md §0.3 `{io}`): shared by every layer.
+NOT_UTF8 = "stream did not contain valid UTF-8"
+NUL_IN_PATH = "file name contained an unexpected NUL byte"
+
+
+def io_error_text(exc: BaseException) -> str:
+    """Render an I/O failure as Rust does: ``No such file or directory (os error 2)``."""
+    if isinstance(exc, UnicodeDecodeError):
+        return NOT_UTF8
+    if isinstance(exc, OSError) and exc.errno is not None:
+        description = exc.strerror or os.strerror(exc.errno)
+        return f"{description} (os error {exc.errno})"
+    if isinstance(exc, ValueError) and "null" in str(exc):
+        return NUL_IN_PATH
+    return str(exc)

@@ -20,6 +20,11 @@ _D = Decimal
 # ------------------------------------------------------------------------------ arithmetic
 
 
+# The operand conversions below are written out in each function rather than shared: these run
+# for every operation whose operand kinds the compiler could not prove, and a helper call per
+# operation costs more than the operation itself.
+
+
 def add(a: Any, b: Any) -> Decimal:
     if type(a) is not _D:
         a = to_number(a)

@@ -21,6 +21,7 @@ from . import banners
 from .loading import LoadedApp, ProgramError, describe, load_app, program_label
 from .proctitle import TitleKeeper
 from .server import Server, settle_memory
+from .sync_server import bind_error_text
 
 
 def _out(text: str = "") -> None:
@@ -50,13 +51,6 @@ def bind_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.socke
             sock.close()
             last_error = exc
     raise last_error or OSError("could not resolve to any addresses")
-
-
-def bind_error_text(exc: OSError) -> str:
-    if isinstance(exc, socket.gaierror):
-        return f"failed to lookup address information: {exc.strerror}"
-    strerror = exc.strerror or str(exc)
-    return f"{strerror} (os error {exc.errno})" if exc.errno else strerror
 
 
 def new_loop() -> asyncio.AbstractEventLoop:

@@ -26,11 +26,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ..host.files import io_error_text
 from ..lang import syntax
 from ..lang.loader import LoadError, load_path
 from ..runtime.context import RunContext
-from ..runtime.errors import EtamilExit
+from ..runtime.errors import EtamilExit, io_error_text
 from . import banners
 from .app import App, StartupError, has_route_statements
 from .request import BadRequestLine, parse_reference_request
