@@ -15,11 +15,12 @@ class Node:
     __slots__ = ("line", "column")
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _all_slots(type(self)))
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in node_fields(type(self)))
         return f"{type(self).__name__}({fields})"
 
 
-def _all_slots(cls: type) -> list[str]:
+def node_fields(cls: type) -> list[str]:
+    """Every attribute of a syntax node class (base class slots first)."""
     names: list[str] = []
     for klass in reversed(cls.__mro__):
         names.extend(getattr(klass, "__slots__", ()))

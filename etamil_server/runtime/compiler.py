@@ -46,7 +46,6 @@ NUMERIC = N | I
 _RETURN_KINDS = {"number": N, "string": S, "boolean": B, "array": A, "record": R, "result": RES}
 
 RESPONSE_VARIABLES = ("response_status", "response_body", "response_headers", "response_file")
-_RESPOND_FILE = {"பதில்_கோப்பு", "paDil_kOppu", "_respondFile"}
 _BLOCKING_STATEMENTS = (ast.Input, ast.FileOpen, ast.FileWrite, ast.FileRead, ast.DbConnect,
                         ast.DbDisconnect, ast.DbExecute, ast.DbQuery)
 
@@ -147,9 +146,7 @@ class _Scope:
         self.function = function
         self.written: set[str] = set()
         self.kinds: dict[str, int] = {}
-        self.python: dict[str, str] = {}  # eTamil name -> Python local name
         self.reads_globals: set[str] = set()
-        self.writes_response = False
         self.calls: set[str] = set()
         self.uses_try = False
         self.needs_closure = False
@@ -249,19 +246,15 @@ class _Generator:
             scope.written.update(fn.params)
             for statement in _scope_statements(fn.body):
                 scope.written.update(_written_names(statement))
-        # calls, reads of globals, response writes, ``?``, blocking operations
+        # calls, reads of globals, ``?``, blocking operations
         for scope, body in [(top, self.statements)] + [(s, s.function.body) for s in self.scopes.values()]:
             for statement in _scope_statements(body):
-                if isinstance(statement, ast.Respond):
-                    scope.writes_response = True
                 if isinstance(statement, _BLOCKING_STATEMENTS):
                     scope.blocking = True
                 for expr in _expressions(statement):
                     for sub in _subexpressions(expr):
                         if isinstance(sub, ast.Call):
                             scope.calls.add(sub.name)
-                            if sub.name in _RESPOND_FILE and sub.name not in self.functions:
-                                scope.writes_response = True
                             target = self.builtins.get(sub.name)
                             if sub.name not in self.functions and target is not None and target.blocking:
                                 scope.blocking = True
@@ -542,8 +535,6 @@ class _Generator:
             "_S = _rt.stop",
             "if _S: _rt.stopped()",
         ]
-        if scope.writes_response or any(v in RESPONSE_VARIABLES for v in scope.reads_globals):
-            body.append("_resp = _rt.response")
         locals_unset = sorted(scope.written - set(fn.params))
         for local in locals_unset:
             body.append(f"{self.names.python('l', local)} = _U")

@@ -320,16 +320,8 @@ def _contains(nodes: Any, kind: type) -> bool:
         if isinstance(node, list | tuple):
             stack.extend(node)
         elif isinstance(node, syntax.Node):
-            stack.extend(getattr(node, name, None) for name in _node_fields(type(node)))
+            stack.extend(getattr(node, name, None) for name in syntax.node_fields(type(node)))
     return False
-
-
-def _node_fields(cls: type) -> list[str]:
-    """Every attribute of a syntax node class (the nodes are slotted classes)."""
-    names: list[str] = []
-    for klass in cls.__mro__:
-        names.extend(getattr(klass, "__slots__", ()))
-    return names
 
 
 def debug_text(expr: Any) -> str:
