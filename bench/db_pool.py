@@ -12,12 +12,14 @@ import sys
 import time
 from dataclasses import replace
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.config import load_database_settings
+from etamil_server.families import load_families
 from etamil_server.host.db.pool import ConnectionPool, set_pool
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.lang.loader import load_text
 from etamil_server.runtime.compiler import compile_program
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import EtamilError
 
 PROGRAM = """\
 தளம்_இணை போச்குரசீகுல், "{dsn}";
@@ -29,7 +31,7 @@ def run_many(compiled, pool: ConnectionPool, runs: int) -> float:
     """Runs per second of ``compiled`` with ``pool`` as the process's pool."""
     previous = set_pool(pool)
     try:
-        ctx = RunContext()
+        ctx = RunContext(services=HOST_SERVICES)
         start = time.perf_counter()
         for _ in range(runs):
             try:
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dsn", default="host=127.0.0.1 port=5432 dbname=test user=postgres")
     args = parser.parse_args(argv)
 
+    load_families()
     compiled = compile_program(load_text(PROGRAM.format(dsn=args.dsn)).statements)
     settings = load_database_settings()
     try:

@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 
 from tax_decimal import slab_tax  # noqa: E402
 
+from etamil_server.families import load_families  # noqa: E402
 from etamil_server.lang.loader import load_path  # noqa: E402
 from etamil_server.runtime.compiler import compile_program  # noqa: E402
 from etamil_server.runtime.context import RunContext  # noqa: E402
@@ -46,6 +47,7 @@ def main() -> int:
     python = sys.executable
     etamil = [python, "-m", "etamil_server", "run"]
     program = str(HERE / "tax.qmz")
+    load_families()
     compiled = compile_program(load_path(program).statements)
     with tempfile.NamedTemporaryFile("w", suffix=".qmz", delete=False) as empty:
         empty_path = empty.name

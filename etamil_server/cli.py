@@ -87,7 +87,10 @@ def _parse_port(value: str) -> int:
 
 def _load(path: str | None):
     """Load the program from ``path`` or standard input. Returns the Program or prints the error."""
+    from .families import load_families
     from .lang.loader import LoadError, load_path, load_text
+
+    load_families()  # every builtin is known before anything is checked or compiled
 
     try:
         if path is not None:
@@ -118,10 +121,11 @@ def _type_errors(program) -> bool:
 
 
 def _run(program, quiet: bool, dump_path: str | None = None) -> int:
+    from .base.errors import EtamilError, EtamilExit
+    from .host.services import HOST_SERVICES
     from .lang.counts import instruction_count
     from .runtime.compiler import CompileError, compile_program
     from .runtime.context import RunContext
-    from .runtime.errors import EtamilError, EtamilExit
 
     try:
         compiled = compile_program(program.statements, filename=program.path or "<stdin>")
@@ -134,7 +138,7 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
         _out(f"✓ Bytecode generated ({instruction_count(program.statements)} instructions)")
         _out("=== Execution Output ===")
         _out("")
-    ctx = RunContext()
+    ctx = RunContext(services=HOST_SERVICES)
     final: dict[str, Any] | None = None
     try:
         final = compiled.run(ctx)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .base.errors import EtamilError, EtamilExit
+from .families import load_families
+from .host.services import HOST_SERVICES
 from .lang import syntax as ast
 from .lang.loader import LoadError, load_text
 from .runtime.compiler import CompileError, compile_program
 from .runtime.context import RunContext
-from .runtime.errors import EtamilError, EtamilExit
 from .runtime.values import display
 
 BANNER = "eTamil — வணக்கம். :help for help, :quit to leave."
@@ -60,7 +62,8 @@ class Session:
         self.stderr = stderr or sys.stderr
         self.globals: dict[str, Any] = {}
         self.functions: list[ast.FunctionDef] = []
-        self.context = RunContext(stdout=self.stdout)
+        load_families()
+        self.context = RunContext(stdout=self.stdout, services=HOST_SERVICES)
 
     def write(self, text: str) -> None:
         self.stdout.write(text)

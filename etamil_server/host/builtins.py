@@ -13,8 +13,8 @@ from decimal import Decimal
 from importlib import import_module
 from typing import Any
 
+from ..base.errors import EtamilError, EtamilExit
 from ..runtime.builtins import builtin
-from ..runtime.errors import EtamilError, EtamilExit
 from ..runtime.values import Err, Ok, display, to_number, type_name
 
 # ------------------------------------------------------------------------------ files (§6.1)

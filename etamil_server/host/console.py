@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..runtime.errors import NOT_UTF8, EtamilError, io_error_text
+from ..base.errors import NOT_UTF8, EtamilError, io_error_text
 from ..runtime.values import WHITE_SPACE
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..runtime.errors import EtamilError, io_error_text
+from ..base.errors import EtamilError, io_error_text
 from ..runtime.values import WHITE_SPACE
 
 #: Rust's text for a read whose bytes are not UTF-8 (an io error with no os-error suffix).

@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from ..runtime.errors import io_error_text
+from ..base.errors import io_error_text
 
 #: Our own product token: we do not impersonate the reference's client (``ureq/2.12.1``).
 USER_AGENT = "etamil-server/0.1"

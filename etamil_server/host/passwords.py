@@ -8,7 +8,7 @@ Each call costs about a quarter of a second of CPU (cost 12): the builtins are m
 
 from __future__ import annotations
 
-from ..runtime.errors import EtamilError
+from ..base.errors import EtamilError
 
 COST = 12
 BCRYPT_KEY_BYTES = 72

@@ -12,7 +12,7 @@ import socket
 from decimal import Decimal
 from typing import Any
 
-from ..runtime.errors import io_error_text
+from ..base.errors import io_error_text
 from ..runtime.values import Err, Ok
 
 READ_WRITE_TIMEOUT = 10.0

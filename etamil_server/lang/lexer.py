@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..runtime import numbers
+from ..base import numbers
 from .keywords import KEYWORDS
 
 IDENT = "IDENT"

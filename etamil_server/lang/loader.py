@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..runtime.errors import io_error_text
+from ..base.errors import io_error_text
 from . import syntax as ast
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse
@@ -90,6 +90,25 @@ def resolve_import(written: str, importer_dir: str) -> str | None:
     return None
 
 
+def _tag(statements: list[ast.Stmt], canonical: str) -> list[ast.Stmt]:
+    """Mark each top-level statement, and every function definition at any depth, with its file
+    (nested statements belong to the file of the top-level one that holds them)."""
+    pending: list[ast.Stmt] = list(statements)
+    for statement in statements:
+        statement.file = canonical
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.FunctionDef):
+            statement.file = canonical
+            pending.extend(statement.body)
+        elif isinstance(statement, ast.If):
+            pending.extend(statement.then)
+            pending.extend(statement.otherwise or ())
+        elif isinstance(statement, ast.While | ast.ForEach | ast.Route | ast.Every):
+            pending.extend(statement.body)
+    return statements
+
+
 class _Loader:
     def __init__(self) -> None:
         self.loaded: set[str] = set()
@@ -119,7 +138,7 @@ class _Loader:
             return []
         self.loaded.add(canonical)
         self.files.append(canonical)
-        statements = parse_source(_read_text(canonical))
+        statements = _tag(parse_source(_read_text(canonical)), canonical)
         return self.splice(statements, os.path.dirname(canonical))
 
 
@@ -132,7 +151,7 @@ def load_path(path: str) -> ast.Program:
     loader = _Loader()
     loader.loaded.add(canonical)
     loader.files.append(canonical)
-    statements = parse_source(_read_text(canonical))
+    statements = _tag(parse_source(_read_text(canonical)), canonical)
     statements = loader.splice(statements, os.path.dirname(canonical))
     return ast.Program(statements, canonical, loader.files)
 

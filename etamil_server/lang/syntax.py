@@ -12,7 +12,9 @@ from decimal import Decimal
 
 
 class Node:
-    __slots__ = ("line", "column")
+    # ``file``: the canonical path of the file a statement was loaded from, set by the loader on
+    # top-level statements and on every function definition (read it with :func:`origin`)
+    __slots__ = ("line", "column", "file")
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in node_fields(type(self)))
@@ -20,11 +22,17 @@ class Node:
 
 
 def node_fields(cls: type) -> list[str]:
-    """Every attribute of a syntax node class (base class slots first)."""
+    """Every attribute of a syntax node class (base class slots first, ``file`` left out)."""
     names: list[str] = []
     for klass in reversed(cls.__mro__):
-        names.extend(getattr(klass, "__slots__", ()))
+        names.extend(name for name in getattr(klass, "__slots__", ()) if name != "file")
     return names
+
+
+def origin(node: Node) -> str | None:
+    """The file ``node`` was loaded from (None: typed at a prompt, read from standard input, or
+    built by hand)."""
+    return getattr(node, "file", None)
 
 
 class Number(Node):

@@ -30,12 +30,12 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from ..base.errors import EtamilError, undefined_variable
+from ..base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from ..lang import syntax as ast
 from . import ops
-from .builtins import load_all
+from .builtins import Builtin, registry
 from .context import RunContext
-from .errors import EtamilError, undefined_variable
-from .numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from .values import display
 
 # kinds, as bits. I is a number known to be whole with scale 0 and never negative zero (counters,
@@ -200,8 +200,8 @@ class _Code:
 
 class _Generator:
     def __init__(self, statements: list[ast.Stmt], inputs: frozenset[str], input_kinds: dict[str, int],
-                 hidden_loop_variables: bool = False):
-        self.builtins = load_all()
+                 hidden_loop_variables: bool = False, builtins: dict[str, Builtin] | None = None):
+        self.builtins = registry() if builtins is None else builtins
         self.statements = statements
         self.hidden_loop_variables = hidden_loop_variables
         self.collect_globals = True
@@ -1160,7 +1160,7 @@ def compile_program(
     statements: list[ast.Stmt],
     *,
     inputs: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
-    input_kinds: dict[str, int] | None = None,
+    input_kinds: dict[str, str] | None = None,
     filename: str = "<etamil>",
     hidden_loop_variables: bool = False,
     collect_globals: bool = True,
@@ -1168,9 +1168,12 @@ def compile_program(
     """Compile ``statements`` (a loaded program's top level) once. ``hidden_loop_variables``
     keeps upstream's ``#each_items_N``/``#each_i_N`` globals (only the REPL shows them).
     ``collect_globals=False`` (servers): a run returns only the response variables, and the
-    program does not build the dict of all its globals at the end."""
+    program does not build the dict of all its globals at the end. ``input_kinds`` names the kind
+    each injected global starts with ("string", "record", "array"...: the vocabulary of a
+    builtin's ``returns``); an injected global not named there may hold anything."""
+    kinds = {name: _RETURN_KINDS[kind] for name, kind in (input_kinds or {}).items()}
     try:
-        generator = _Generator(statements, frozenset(inputs), input_kinds or {}, hidden_loop_variables)
+        generator = _Generator(statements, frozenset(inputs), kinds, hidden_loop_variables)
         generator.collect_globals = collect_globals
         source = generator.generate()
     except RecursionError:
@@ -1178,7 +1181,7 @@ def compile_program(
     namespace: dict[str, Any] = {
         "__builtins__": __builtins__,
         "_ops": ops,
-        "_num": __import__("etamil_server.runtime.numbers", fromlist=["numbers"]),
+        "_num": __import__("etamil_server.base.numbers", fromlist=["numbers"]),
         "_U": UNSET,
         "_ZERO": ZERO,
         "_D": Decimal,

@@ -10,9 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from . import numbers, text
-from .errors import CALL_DEPTH, RETURN_OUTSIDE, EtamilError, arity_error, not_implemented, unknown_function
-from .errors import undefined_variable as _undefined
+from ..base import numbers
+from ..base.errors import (
+    CALL_DEPTH,
+    RETURN_OUTSIDE,
+    EtamilError,
+    arity_error,
+    not_implemented,
+    unknown_function,
+)
+from ..base.errors import undefined_variable as _undefined
+from . import text
 from .values import Err, Ok, display, equal, to_number, type_name
 
 _D = Decimal

@@ -23,8 +23,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from . import numbers
-from .numbers import ONE, ZERO
+from ..base import numbers
+from ..base.numbers import ONE, ZERO
 
 
 class Ok:

@@ -48,10 +48,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from ..base.errors import DeadlineExceeded, EtamilError, EtamilExit
 from ..lang import syntax
-from ..runtime.compiler import A, R, S, compile_program
-from ..runtime.errors import DeadlineExceeded, EtamilError, EtamilExit
-from . import builtins as _web_builtins  # noqa: F401  (registers பதில்_கோப்பு, பதிவேற்றம்_சேமி)
+from ..runtime.compiler import compile_program
 from .request import Request, request_variable_names, request_variables
 from .response import (
     JSON,
@@ -65,11 +64,11 @@ from .response import (
 from .router import Router, split_path
 
 _INPUT_KINDS = {  # request variables that are not text (param_<name> are all text)
-    "query_params": R,
-    "headers": R,
-    "path_params": R,
-    "request_fields": R,
-    "request_files": A,
+    "query_params": "record",
+    "headers": "record",
+    "path_params": "record",
+    "request_fields": "record",
+    "request_files": "array",
 }
 OLD_MODEL_METHODS = ("GET", "POST", "PUT", "DELETE")
 MODES = ("ours", "reference")
@@ -289,7 +288,7 @@ def _compile_handler(statements: list[Any], params: list[str]) -> Any:
     """A route's program: the request variables are its inputs, with the kinds they start with
     (the compiler uses them for fast paths; reassignment widens them as usual)."""
     names = request_variable_names(params)
-    kinds = {name: _INPUT_KINDS.get(name, S) for name in names}
+    kinds = {name: _INPUT_KINDS.get(name, "string") for name in names}
     return compile_program(statements, inputs=names, input_kinds=kinds, collect_globals=False)
 
 

@@ -1,8 +1,8 @@
 """Builtins that belong to the HTTP side: ``பதில்_கோப்பு`` (HOST.md §4.7.3) and
 ``பதிவேற்றம்_சேமி`` (§7.6).
 
-Importing this module registers them (``runtime.builtins.load_all`` must import it, and
-``web.app`` does too, so a server always has them).
+Importing this module registers them; ``etamil_server.families.load_families`` does, for every
+process that compiles programs.
 """
 
 from __future__ import annotations

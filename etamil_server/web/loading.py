@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..families import load_families
 from ..lang import syntax
 from ..lang.checker import check
 from ..lang.loader import LoadError, load_path
@@ -50,6 +51,7 @@ def load_app(path: str, *, program: syntax.Program | None = None, mode: str = "o
     """Load, type-check and compile ``path`` (or an already loaded ``program``).
 
     Raises :class:`ProgramError` with the messages a user should see."""
+    load_families()
     if program is None:
         try:
             program = load_path(path)

@@ -64,8 +64,8 @@ def database_unavailable(app: Any) -> str | None:
     pool = _process_pool()
     if pool is None:
         return None  # nothing connected yet: nothing known to be down
+    from ..base.errors import EtamilError
     from ..host.db.drivers import driver_for
-    from ..runtime.errors import EtamilError
 
     for type_name, text in list(getattr(pool, "_keys", {})):
         try:

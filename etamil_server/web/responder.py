@@ -20,8 +20,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..base.errors import DeadlineExceeded, EtamilExit
 from ..runtime.context import RunContext
-from ..runtime.errors import DeadlineExceeded, EtamilExit
 from .request import Request
 from .response import HeaderInjection, Response, error_body, error_response, serialize
 

@@ -26,7 +26,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
-from ..runtime.errors import io_error_text
+from ..base.errors import io_error_text
 from ..runtime.values import display
 
 DEFAULT_BODY = "Handler executed successfully"

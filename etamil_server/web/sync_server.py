@@ -26,10 +26,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from ..base.errors import EtamilExit, io_error_text
+from ..host.services import HOST_SERVICES
 from ..lang import syntax
 from ..lang.loader import LoadError, load_path
 from ..runtime.context import RunContext
-from ..runtime.errors import EtamilExit, io_error_text
 from . import banners
 from .app import App, StartupError, has_route_statements
 from .request import BadRequestLine, parse_reference_request
@@ -241,7 +242,7 @@ class SyncServer:
         if dispatch.route is None:
             response = dispatch.response
         else:
-            response = self.app.run_route(dispatch, request, RunContext())
+            response = self.app.run_route(dispatch, request, RunContext(services=HOST_SERVICES))
         self._send(conn, response)
 
     @staticmethod
@@ -256,7 +257,7 @@ class SyncServer:
         while True:
             time.sleep(timer.seconds)
             try:
-                timer.run(RunContext())
+                timer.run(RunContext(services=HOST_SERVICES))
             except EtamilExit as exc:
                 _exit_now(exc.status)
 

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..runtime.errors import EtamilExit
+from ..base.errors import EtamilExit
 
 
 class Leadership:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from ..host.services import HOST_SERVICES
 from ..runtime.context import RunContext
 
 T = TypeVar("T")
@@ -99,7 +100,7 @@ class VmPool:
         try:
             ctx = self._idle.pop()
         except IndexError:
-            return RunContext()
+            return RunContext(services=HOST_SERVICES)
         ctx.reset()
         return ctx
 

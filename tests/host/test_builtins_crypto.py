@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host import builtins as host
 from etamil_server.host.signing import parse_hex
 from etamil_server.runtime.builtins import BUILTINS
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 SPEC_HMAC = "88aab3ede8d3adf94d26ab90d3bafd4a2083070c3bcce9c014ee04a443847c0b"

@@ -4,9 +4,10 @@ import io
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host.console import read_line
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import EtamilError
 
 
 def stdin_of(data: bytes) -> io.TextIOWrapper:
@@ -63,5 +64,5 @@ def test_missing_or_closed_stdin_reads_as_end_of_input():
 
 
 def test_run_context_input_reads_its_own_stdin():
-    ctx = RunContext(stdout=io.StringIO(), stdin=stdin_of(b" 12.50 \n"))
+    ctx = RunContext(services=HOST_SERVICES, stdout=io.StringIO(), stdin=stdin_of(b" 12.50 \n"))
     assert ctx.input() == "12.50"

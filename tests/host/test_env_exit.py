@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.base.errors import EtamilExit
 from etamil_server.host.builtins import env, exit_process
 from etamil_server.runtime.builtins import BUILTINS
-from etamil_server.runtime.errors import EtamilExit
 from etamil_server.runtime.values import Ok
 
 

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host import files
 from etamil_server.host.builtins import file_save
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 NOT_FOUND = "No such file or directory (os error 2)"
@@ -142,7 +143,7 @@ def test_file_save_failure_is_a_result(in_tmp):
 
 
 def test_run_context_file_statements_render_their_operands(in_tmp):
-    ctx = RunContext(stdout=io.StringIO())
+    ctx = RunContext(services=HOST_SERVICES, stdout=io.StringIO())
     ctx.file_open("r.csv", "write")
     ctx.file_write("r.csv", "id,amount")
     ctx.file_write("r.csv", Decimal("1.50"))

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host.builtins import redis_close, redis_command, redis_connect
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 REDIS = "127.0.0.1:6379"
@@ -31,7 +32,7 @@ needs_redis = pytest.mark.skipif(not redis_is_up(), reason="no Redis on 127.0.0.
 
 @pytest.fixture
 def ctx():
-    context = RunContext()
+    context = RunContext(services=HOST_SERVICES)
     yield context
     redis_close(context)
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from etamil_server.base.numbers import display_scaled
 from etamil_server.lang import keywords as keywords_module
 from etamil_server.lang.keywords import TOKENS
 from etamil_server.lang.lexer import IDENT, NUMBER, PERCENT, STRING, LexError, tokenize
-from etamil_server.runtime.numbers import display_scaled
 
 KEYWORDS_TSV = Path(keywords_module.__file__).with_name("keywords.tsv")
 

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from etamil_server.base import numbers
+from etamil_server.base.errors import DeadlineExceeded, EtamilError
 from etamil_server.lang.loader import load_text
-from etamil_server.runtime import numbers
 from etamil_server.runtime.compiler import compile_program
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import DeadlineExceeded, EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 MAX = 2**96 - 1
@@ -938,7 +938,7 @@ def test_hard_keyword_field_keys_written_as_strings():
     ],
 )
 def test_whole_number_overflow_is_still_detected(program):
-    from etamil_server.runtime.errors import EtamilOverflow
+    from etamil_server.base.errors import EtamilOverflow
 
     outcome = run(program)
     assert isinstance(outcome.exception, EtamilOverflow), (outcome.lines, outcome.error)

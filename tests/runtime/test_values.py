@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etamil_server.base.numbers import ceil
 from etamil_server.runtime import ops
-from etamil_server.runtime.numbers import ceil
 from etamil_server.runtime.values import (
     Err,
     Ok,

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from etamil_server.base.errors import EtamilExit
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.lang.loader import load_text
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import EtamilExit
 from etamil_server.web.app import App, StartupError
 from etamil_server.web.request import Request
 from etamil_server.web.response import serialize
@@ -24,7 +25,7 @@ def call(app, method, target, body=b"", headers=(), ready=None, out=None):
     dispatch = app.dispatch(request, ready)
     if dispatch.route is None:
         return dispatch.response, dispatch
-    ctx = RunContext(stdout=out if out is not None else io.StringIO())
+    ctx = RunContext(services=HOST_SERVICES, stdout=out if out is not None else io.StringIO())
     return app.run_route(dispatch, request, ctx), dispatch
 
 
@@ -237,7 +238,7 @@ def test_runtime_error_gives_500_with_valid_json(capsys):
 def test_deadline_gives_503():
     app = app_of('வழி பெறு, "/" { (மெய்) சுற்று { x = 1; } }')
     request = Request.from_target("GET", "/")
-    ctx = RunContext(stdout=io.StringIO())
+    ctx = RunContext(services=HOST_SERVICES, stdout=io.StringIO())
     ctx.stop.append("deadline")
     response = app.run_route(app.dispatch(request), request, ctx)
     assert response.status == 503
@@ -270,9 +271,9 @@ def test_context_released_after_run():
 def test_timer_runs_prelude_and_body_and_reports_failure(capsys):
     app = app_of('அச்சு "p";\nவழி பெறு, "/" { }\nஇடைவெளி 5 { அச்சு "tick"; }\nஇடைவெளி 7 { x = request_method; }')
     out = io.StringIO()
-    assert app.timers[0].run(RunContext(stdout=out)) is True
+    assert app.timers[0].run(RunContext(services=HOST_SERVICES, stdout=out)) is True
     assert out.getvalue() == "p\ntick\n"
-    assert app.timers[1].run(RunContext(stdout=out)) is False
+    assert app.timers[1].run(RunContext(services=HOST_SERVICES, stdout=out)) is False
     assert capsys.readouterr().err == (
         "❌ இடைவெளி #2 every 7s failed: அறிவிக்கப்படாத மாறி 'request_method'  (undefined variable 'request_method')\n"
     )

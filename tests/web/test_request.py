@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.runtime.context import RunContext
 from etamil_server.web.multipart import boundary_of, parse_multipart
 from etamil_server.web.request import (
@@ -195,7 +196,7 @@ def test_multipart_skips_parts_without_name_or_blank_line_and_cuts_quoted_semico
 
 def test_request_variables_multipart_puts_bytes_in_context():
     request = Request.from_target("POST", "/", [("Content-Type", "multipart/form-data; boundary=XyZ")], BODY)
-    ctx = RunContext()
+    ctx = RunContext(services=HOST_SERVICES)
     variables = request_variables(request, {}, ctx)
     assert variables["request_fields"] == {"title": "second"}
     assert len(variables["request_files"]) == 2

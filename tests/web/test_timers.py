@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from etamil_server.runtime.errors import EtamilExit
+from etamil_server.base.errors import EtamilExit
 from etamil_server.web.timers import Leadership, TimerRunner, remove_state, state_paths
 
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from etamil_server.base.errors import DeadlineExceeded
 from etamil_server.lang.loader import load_text
 from etamil_server.runtime.compiler import compile_program
-from etamil_server.runtime.errors import DeadlineExceeded
 from etamil_server.web.vmpool import VmPool, Watchdog
 
 

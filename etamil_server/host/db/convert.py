@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from ...runtime import numbers
+from ...base import numbers
 from ...runtime.values import Err, Ok, type_name
 from . import messages
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ...runtime.errors import EtamilError
+from ...base.errors import EtamilError
 
 # ------------------------------------------------------------------------------ §5.4 / §5.7
 

@@ -35,8 +35,8 @@ import weakref
 from time import monotonic
 from typing import Any
 
+from ...base.errors import EtamilError
 from ...config import ConfigError, DatabaseSettings, load_database_settings
-from ...runtime.errors import EtamilError
 from . import messages
 from .drivers import Connection, Driver
 

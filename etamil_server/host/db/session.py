@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ...runtime.errors import EtamilError
+from ...base.errors import EtamilError
 from ...runtime.values import Err, Ok
 from . import messages
 from .convert import check_params

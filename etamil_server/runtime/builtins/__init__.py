@@ -59,15 +59,13 @@ def builtin(
     return register
 
 
-_loaded = False
-
-
-def load_all() -> dict[str, Builtin]:
-    """Import every module that registers builtins (once) and return the registry."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        from ...host import builtins as host_builtins  # noqa: F401
-        from ...web import builtins as web_builtins  # noqa: F401  (பதில்_கோப்பு, பதிவேற்றம்_சேமி)
-        from . import collections, dates, encoding, numeric, results, strings  # noqa: F401
+def registry() -> dict[str, Builtin]:
+    """Every builtin registered so far, by spelling. The runtime's own families (the pure
+    builtins of LANGUAGE.md §16) are always in it; the host's and the server's join when the
+    process loads them (``etamil_server.families.load_families``): the registry never reaches up
+    into the layers above it."""
     return BUILTINS
+
+
+# The runtime's own families register on import of the registry (they import ``builtin`` above).
+from . import collections, dates, encoding, numeric, results, strings  # noqa: E402, F401

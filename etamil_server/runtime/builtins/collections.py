@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ...base.errors import EtamilError
 from .. import text, values
-from ..errors import EtamilError
 from . import builtin
 
 

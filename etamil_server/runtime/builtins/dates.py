@@ -13,8 +13,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from .. import numbers, values
-from ..errors import EtamilError
+from ...base import numbers
+from ...base.errors import EtamilError
+from .. import values
 from . import builtin
 
 _I64_MIN = -(2**63)

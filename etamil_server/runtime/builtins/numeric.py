@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .. import numbers, values
-from ..errors import EtamilError
+from ...base import numbers
+from ...base.errors import EtamilError
+from .. import values
 from ..values import Err, Ok
 from . import builtin
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...base.errors import EtamilError
 from .. import values
-from ..errors import EtamilError
 from ..values import Err, Ok
 from . import builtin
 

@@ -69,8 +69,8 @@ def pg_via_proxy(pg_params, tcp_proxy):
 
 @pytest.fixture(scope="session")
 def mysql_url() -> str:
+    from etamil_server.base.errors import EtamilError
     from etamil_server.host.db.drivers.mysql import MysqlDriver
-    from etamil_server.runtime.errors import EtamilError
 
     try:
         MysqlDriver().connect(MYSQL_URL, TEST_SETTINGS).close()

@@ -6,6 +6,7 @@ import pytest
 
 import etamil_server.host.db.builtins  # noqa: F401 - registers the two builtins
 from etamil_server.host.db.pool import set_pool
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.context import RunContext
 from etamil_server.runtime.values import Err, Ok
@@ -14,7 +15,7 @@ from etamil_server.runtime.values import Err, Ok
 @pytest.fixture
 def ctx(pool):
     previous = set_pool(pool)
-    context = RunContext()
+    context = RunContext(services=HOST_SERVICES)
     yield context
     context.release()
     set_pool(previous)

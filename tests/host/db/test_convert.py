@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host.db.convert import check_params, number_from_float, number_from_int
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok, display
 
 

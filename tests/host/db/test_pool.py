@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host.db import pool as pool_module
 from etamil_server.host.db.drivers import driver_for
 from etamil_server.host.db.drivers.base import GRAVEYARD
 from etamil_server.host.db.pool import ConnectionPool, get_pool, set_pool
-from etamil_server.runtime.errors import EtamilError
 
 SQLITE = driver_for("SQLite")
 

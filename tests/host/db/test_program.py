@@ -4,11 +4,12 @@ import io
 
 import pytest
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.host.db.pool import set_pool
+from etamil_server.host.services import HOST_SERVICES
 from etamil_server.lang.loader import load_text
 from etamil_server.runtime.compiler import compile_program
 from etamil_server.runtime.context import RunContext
-from etamil_server.runtime.errors import EtamilError
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def run(pool):
 
     def run_program(source: str) -> str:
         out = io.StringIO()
-        ctx = RunContext(stdout=out)
+        ctx = RunContext(services=HOST_SERVICES, stdout=out)
         try:
             compile_program(load_text(source).statements).run(ctx)
         finally:

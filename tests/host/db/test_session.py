@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from etamil_server.runtime.errors import EtamilError
+from etamil_server.base.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 NOT_CONNECTED = "தரவுத்தளம் இணைக்கப்படவில்லை  (not connected to a database): use தளம்_இணை first"

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.builtins.dates import (
     add_days,
@@ -14,7 +15,6 @@ from etamil_server.runtime.builtins.dates import (
     days_from_civil,
     today,
 )
-from etamil_server.runtime.errors import EtamilError
 
 DAYS_ERROR = "நாட்கள் ஒரு முழு எண்ணாக இருக்க வேண்டும்  (days must be a whole number)"
 

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.builtins.encoding import from_bytes, to_bytes
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 NOT_UTF8 = (

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etamil_server.runtime import numbers
+from etamil_server.base import numbers
+from etamil_server.base.errors import EtamilError
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.builtins.numeric import ceil, floor, round_number, to_number, to_string
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok, display
 
 ROUND_ERROR = "வட்டமிடு: இடங்கள் ஒரு முழு எண்  (round: places must be a whole number)"

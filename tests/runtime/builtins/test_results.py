@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from etamil_server.base.errors import EtamilError
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.builtins.results import (
     err,
@@ -15,7 +16,6 @@ from etamil_server.runtime.builtins.results import (
     unwrap_err,
     unwrap_or,
 )
-from etamil_server.runtime.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok, equal
 
 

@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pymysql
 from pymysql.constants import FIELD_TYPE, SERVER_STATUS
 
+from ....base import numbers
 from ....config import DatabaseSettings
-from ....runtime import numbers
 from .. import messages
 from ..convert import number_from_float, number_from_int, refuse_compound
 from ..sqltext import mysql_split_placeholders

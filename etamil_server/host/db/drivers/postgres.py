@@ -24,8 +24,8 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions as ext
 
+from ....base import numbers
 from ....config import DatabaseSettings
-from ....runtime import numbers
 from ....runtime.values import WHITE_SPACE
 from .. import messages
 from ..convert import number_from_float, number_from_int, refuse_compound

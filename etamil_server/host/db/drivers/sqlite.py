@@ -7,8 +7,8 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
+from ....base import numbers
 from ....config import DatabaseSettings
-from ....runtime import numbers
 from ....runtime.values import WHITE_SPACE, display
 from .. import messages
 from ..convert import number_from_float

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from etamil_server.runtime import numbers
-from etamil_server.runtime.errors import EtamilError
+from etamil_server.base import numbers
+from etamil_server.base.errors import EtamilError
 from etamil_server.runtime.values import Err, Ok
 
 D = Decimal

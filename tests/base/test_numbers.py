@@ -16,9 +16,9 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from etamil_server.runtime import numbers
-from etamil_server.runtime.errors import EtamilError, EtamilOverflow
-from etamil_server.runtime.numbers import display, display_scaled
+from etamil_server.base import numbers
+from etamil_server.base.errors import EtamilError, EtamilOverflow
+from etamil_server.base.numbers import display, display_scaled
 
 MAX = 2**96 - 1
 DIVISION_BY_ZERO = "பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)"
