@@ -16,6 +16,8 @@ import json
 import sys
 from typing import Any
 
+from .base.terminal import complain, exit_status, flush_streams, say
+
 VERSION_LINE = "etamil 0.3.0"
 
 HELP_TEXT = """etamil 0.3.0 — the eTamil compiler
@@ -64,15 +66,8 @@ class UsageError(Exception):
     """A bad command line: message for stderr, exit 2."""
 
 
-def _err(text: str) -> None:
-    sys.stdout.flush()
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
-
-
-def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+_err = complain
+_out = say
 
 
 def _parse_port(value: str) -> int:
@@ -143,8 +138,8 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
     try:
         final = compiled.run(ctx)
     except EtamilExit as exit_request:
-        _flush_all()
-        return _exit_status(exit_request.status)
+        flush_streams()
+        return exit_status(exit_request.status)
     except EtamilError as error:
         if dump_path:
             _dump_globals(dump_path, getattr(error, "globals", {}))
@@ -158,18 +153,6 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
         _out("")
         _out("✓ Execution completed successfully")
     return 0
-
-
-def _exit_status(status: int) -> int:
-    return status if -(2**31) <= status < 2**31 else 1
-
-
-def _flush_all() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 _DUMP_TYPES = {
@@ -343,9 +326,13 @@ def _serve(argv: list[str]) -> int:
         index += 1
     if path is None:
         raise UsageError("✗ etamil serve needs a program file")
+    if workers > 1:  # the gunicorn master, configured as conf/etamil.py configures it
+        from workers.application import run_gunicorn
+
+        return run_gunicorn(path, host, port, workers, reload)
     from .web.serve import serve
 
-    return serve(path, host, port, workers, reload)
+    return serve(path, host, port, reload)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from etamil_server.base.terminal import complain
 from etamil_server.config import ConfigError, load_settings
 from etamil_server.web.loading import file_stamp
 
@@ -65,7 +65,7 @@ def run_gunicorn(path: str, host: str, port: int, workers: int, reload: bool = F
     try:
         settings = load_settings()
     except ConfigError as exc:
-        sys.stderr.write(f"✗ {exc}\n")
+        complain(f"✗ {exc}")
         return 1
     options = hooks.gunicorn_settings(settings)
     options.pop("wsgi_app")  # EtamilApplication.load is the loader here

@@ -22,11 +22,12 @@ import sys
 
 from gunicorn.workers.base import Worker
 
+from etamil_server.base.terminal import exit_now
 from etamil_server.config import load_settings
+from etamil_server.web import logs
 from etamil_server.web.balance import Share
 from etamil_server.web.loading import program_label
 from etamil_server.web.proctitle import TitleKeeper
-from etamil_server.web.resources import after_fork
 from etamil_server.web.serve import new_loop
 from etamil_server.web.server import Server, settle_memory
 
@@ -57,18 +58,18 @@ class EtamilWorker(Worker):
         return found
 
     def run(self) -> None:
-        after_fork()
         loaded = self.wsgi.loaded
         settings = self._settings()
         loop = new_loop()
         asyncio.set_event_loop(loop)
-        server = Server(loaded.app, settings, loop=loop, server_id=os.environ.get("ETAMIL_SERVER_ID"))
+        # our lines go where gunicorn's go, in its format (and USR1 reopens them together)
+        logs.configure(settings.log.level, handlers=self.log.error_log.handlers)
+        table = getattr(self, "load_table", None)
+        share = Share(table, self.age) if table is not None else None
+        server = Server(loaded.app, settings, loop=loop, server_id=os.environ.get("ETAMIL_SERVER_ID"), share=share)
         server.tick_hooks.append(self.notify)
         server.tick_hooks.append(TitleKeeper(server, self.age, program_label(loaded.path)))
         server.tick_hooks.append(lambda: self._watch_limits(server))
-        table = getattr(self, "load_table", None)
-        if table is not None:
-            server.share = Share(table, self.age)
         self.server = server
         loop.add_signal_handler(signal.SIGTERM, server.begin_drain)
         loop.add_signal_handler(signal.SIGQUIT, server.stop_now)
@@ -86,7 +87,7 @@ class EtamilWorker(Worker):
         if threads_left or status:
             # handler threads stuck past the drain deadline would hold up interpreter exit;
             # a handler's வெளியேறு(n) ends the worker with n
-            server.exit_process(status)
+            exit_now(status)
 
     def _settings(self):
         """Our settings, with what gunicorn was told taking precedence (command-line flags)."""

@@ -24,11 +24,11 @@ from typing import Any
 from gunicorn import util as gunicorn_util
 from gunicorn.arbiter import Arbiter
 
+from etamil_server.base.terminal import complain
 from etamil_server.config import ConfigError, Settings, load_settings
 from etamil_server.web import metrics, proctitle
 from etamil_server.web.balance import LoadTable
 from etamil_server.web.loading import LoadedApp, ProgramError, describe, load_app, program_label
-from etamil_server.web.resources import after_fork
 from etamil_server.web.timers import remove_state
 
 BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
@@ -36,17 +36,11 @@ BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
 LOAD_TABLE: LoadTable | None = None
 
 
-def _err(text: str) -> None:
-    sys.stdout.flush()
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
-
-
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        _err(f"✗ {exc}")
+        complain(f"✗ {exc}")
         sys.exit(1)
 
 
@@ -72,13 +66,13 @@ def load_program() -> ServedProgram:
     """gunicorn's app factory (``wsgi_app``): load and compile ``ETAMIL_PROGRAM`` in the master."""
     path = program_path()
     if path is None:
-        _err("✗ ETAMIL_PROGRAM is not set: it names the eTamil program to serve")
+        complain("✗ ETAMIL_PROGRAM is not set: it names the eTamil program to serve")
         sys.exit(BOOT_ERROR)
     try:
         return ServedProgram(load_app(path))
     except ProgramError as exc:
         for line in exc.lines:
-            _err(line)
+            complain(line)
         sys.exit(BOOT_ERROR)
 
 
@@ -166,12 +160,12 @@ def on_reload(arbiter: Any) -> None:
 
 
 def post_fork(arbiter: Any, worker: Any) -> None:
-    """Worker, right after the fork: no database connection of the parent may be used here.
+    """Worker, right after the fork. (No database connection of the parent is used here: the pool
+    forgets what it inherited in its own fork hook, see ``web/resources.py``.)
 
     Until the worker installs its own handlers, a signal sent to it runs the master's handler,
     which only queues it in the master's queue (our copy of it): the worker looks there so a
     SIGTERM sent while it was booting is not lost."""
-    after_fork()
     worker.inherited_signal_queue = getattr(arbiter, "SIG_QUEUE", None)
     worker.load_table = LOAD_TABLE
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from importlib import import_module
 from typing import Any
 
 from ..base.errors import EtamilError, EtamilExit
@@ -216,10 +215,5 @@ def redis_close(ctx: Any) -> bool:
 
 # ------------------------------------------------------------------------------- databases
 
-# The database builtins register themselves on import. Tolerate that module not existing (yet),
-# but not a failure inside it (a missing driver must still be reported).
-try:
-    import_module(f"{__package__}.db.builtins")
-except ModuleNotFoundError as missing:
-    if missing.name != f"{__package__}.db.builtins":
-        raise
+# The database builtins (HOST.md §5.10) live beside their sessions and register on import.
+from .db import builtins as _db_builtins  # noqa: E402, F401

@@ -15,6 +15,10 @@ from . import syntax as ast
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse
 
+#: What :func:`load_path` and :func:`load_text` return (the type, for callers that must not import
+#: the syntax tree: the server passes programs on without looking inside them).
+Program = ast.Program
+
 #: The bundled standard library: plays the part of "next to the compiler" (§13 step 3), so
 #: ``"nUlakam/col.qmz"`` resolves with no set-up.
 STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stdlib")

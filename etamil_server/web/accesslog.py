@@ -4,23 +4,24 @@ in the common log format with the duration appended, or as JSON lines (``ETAMIL_
     127.0.0.1 - - [27/Nov/2026:10:15:30 +0000] "GET /orders/7 HTTP/1.1" 200 131 0.000412
     {"time": "2026-11-27T10:15:30.123+00:00", "remote": "127.0.0.1", "method": "GET", ...}
 
-Lines are buffered and flushed by the server's sweep about once a second (a write per request
-would cost more than serving a small one).
+Lines are buffered and handed to the ``etamil.access`` logger (``web/logs.py``, which knows where
+they go) by the server's sweep about once a second, as one record: a logging call per request
+would cost more than serving a small one.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any
+
+from .logs import ACCESS_LOG
 
 
 class AccessLog:
-    def __init__(self, target: str, fmt: str = "text"):
+    def __init__(self, fmt: str = "text"):
         self.json = fmt == "json"
-        self.stream: IO[str] = sys.stdout if target == "-" else open(target, "a", encoding="utf-8")  # noqa: SIM115
         self.lines: list[str] = []
         self._started: dict[int, float] = {}
 
@@ -56,13 +57,7 @@ class AccessLog:
         if not self.lines:
             return
         lines, self.lines = self.lines, []
-        try:
-            self.stream.write("\n".join(lines) + "\n")
-            self.stream.flush()
-        except (OSError, ValueError):
-            pass
+        ACCESS_LOG.info("\n".join(lines))
 
     def close(self) -> None:
         self.flush()
-        if self.stream is not sys.stdout:
-            self.stream.close()

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..families import load_families
-from ..lang import syntax
 from ..lang.checker import check
-from ..lang.loader import LoadError, load_path
+from ..lang.loader import LoadError, Program, load_path
 from .app import App, StartupError
 
 
@@ -47,7 +46,7 @@ def file_stamp(files: list[str]) -> tuple[tuple[str, float, int], ...]:
     return tuple(stamp)
 
 
-def load_app(path: str, *, program: syntax.Program | None = None, mode: str = "ours") -> LoadedApp:
+def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -> LoadedApp:
     """Load, type-check and compile ``path`` (or an already loaded ``program``).
 
     Raises :class:`ProgramError` with the messages a user should see."""

@@ -1,10 +1,10 @@
 """The glue between the HTTP protocol and an eTamil app: decide, run, serialise.
 
-``handle`` asks the app who answers (:meth:`App.dispatch`), then either returns the server's own
-answer, runs a handler that cannot block inline on the loop (no thread hop), or sends one that can
-block to the VM pool's executor and returns a future. ``render`` serialises in "ours" mode (real
-reason phrases, Date, Server, Connection, HEAD without a body) and turns a header with CR or LF
-into a logged 500 instead of writing it.
+``handle`` asks the app who answers (:meth:`App.dispatch`, with the server's own endpoints), then
+either returns the answer at once, runs a handler that cannot block inline on the loop (no thread
+hop), or sends one that can block to the VM pool's executor and returns a future. ``render``
+serialises in "ours" mode (real reason phrases, Date, Server, Connection; no body where HTTP has
+none) and turns a header with CR or LF into a logged 500 instead of writing it.
 
 Per-worker concurrency cap: at most ``max_concurrency`` handlers wait on the executor; beyond it
 the answer is 503 with ``Connection: close`` (the client retries elsewhere; this worker sheds load
@@ -16,14 +16,18 @@ deadline (it is stuck where the deadline cannot reach it, such as inside a datab
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 from ..base.errors import DeadlineExceeded, EtamilExit
 from ..runtime.context import RunContext
+from .accesslog import AccessLog
+from .app import App
+from .endpoints import ServerEndpoints
+from .logs import ERROR_LOG
+from .metrics import Metrics
 from .request import Request
-from .response import HeaderInjection, Response, error_body, error_response, serialize
+from .response import HeaderInjection, Response, body_allowed, error_body, error_response, serialize
+from .vmpool import VmPool
 
 _HEAD_CACHE_SIZE = 512
 # seconds past the deadline before the loop answers for a handler that did not stop by itself
@@ -41,8 +45,29 @@ def deadline_message(seconds: float) -> str:
     return "deadline"  # unreachable: stopped() always raises
 
 
+class ResponderHub(Protocol):
+    """What the responder needs from its server (``web/server.py``)."""
+
+    date: bytes  # the current HTTP date, refreshed by the sweep
+
+    def readiness(self) -> str | None: ...
+
+    def exit_process(self, status: int) -> None: ...
+
+
 class AppResponder:
-    def __init__(self, app: Any, pool: Any, hub: Any, *, deadline: float, max_concurrency: int, server_name: str):
+    def __init__(
+        self,
+        app: App,
+        pool: VmPool,
+        hub: ResponderHub,
+        *,
+        deadline: float,
+        max_concurrency: int,
+        server_name: str,
+        access_log: AccessLog | None = None,
+        metrics: Metrics | None = None,
+    ):
         self.app = app
         self.pool = pool
         self.hub = hub
@@ -51,9 +76,9 @@ class AppResponder:
         self.max_concurrency = max(1, max_concurrency)
         self.server_name = server_name.encode("latin-1", "replace")
         self.served = 0
-        self.ready: Callable[[], str | None] = hub.readiness
-        self.access_log: Any = None  # an AccessLog when ETAMIL_ACCESS_LOG is set
-        self.metrics: Any = None  # a Metrics when ETAMIL_METRICS is on
+        self.access_log = access_log
+        self.metrics = metrics
+        self.endpoints = ServerEndpoints(hub.readiness, self._metrics_page if metrics is not None else None)
         # the server's own answers that also end the connection (compared by identity)
         self.overloaded = error_response(503, error_body("Service Unavailable: too many requests in progress"))
         self.failed = error_response(500, error_body("Internal Server Error"))
@@ -73,12 +98,8 @@ class AppResponder:
         if self.access_log is not None:
             self.access_log.started(request)
         if self.metrics is not None:
-            if request.path == "/metrics" and request.method in ("GET", "HEAD"):
-                if app.router.match(request.method, request.path) is None:  # a program route wins
-                    self.served += 1
-                    return self._metrics_page()
             self.metrics.started(request)
-        dispatch = app.dispatch(request, self.ready)
+        dispatch = app.dispatch(request, self.endpoints)
         route = dispatch.route
         self.served += 1
         if route is None:
@@ -123,17 +144,13 @@ class AppResponder:
             try:
                 head = self._serialize_head(response, keep_alive, request.http_version)
             except HeaderInjection as exc:
-                _log(f"❌ {exc} (answered 500, not written)")
+                ERROR_LOG.error("❌ %s (answered 500, not written)", exc)
                 response = self.refused_header
                 body = response.body
                 head = self._serialize_head(response, keep_alive, request.http_version)
             else:
                 self._heads[key] = head
-        status = response.status
-        if request.method == "HEAD" or status < 200 or status == 204 or status == 304:
-            data = head  # no body on the wire (HEAD; 1xx, 204 and 304 have none)
-        else:
-            data = head + body
+        data = head + body if body_allowed(request.method, response.status) else head
         if self.access_log is not None:
             self.access_log(request, response, len(data), peer)
         if self.metrics is not None:
@@ -180,7 +197,7 @@ class AppResponder:
             self.hub.exit_process(exc.status)
             outer.set_result(self.failed)
         else:
-            _log(f"❌ Handler task failed: {type(exc).__name__}: {exc}")
+            ERROR_LOG.error("❌ Handler task failed: %s: %s", type(exc).__name__, exc)
             outer.set_result(self.failed)
 
     def _metrics_page(self) -> asyncio.Future:
@@ -203,8 +220,3 @@ class AppResponder:
         if not outer.done():
             outer.set_result(self.late)
 
-
-def _log(text: str) -> None:
-    stream = sys.stderr
-    stream.write(text + "\n")
-    stream.flush()

@@ -202,6 +202,12 @@ _BAD_IN_VALUE = ("\r", "\n", "\0")
 _BAD_IN_NAME = ("\r", "\n", "\0", ":", " ", "\t")
 
 
+def body_allowed(method: str, status: int) -> bool:
+    """Whether a response carries its body on the wire: never for HEAD, and never with a 1xx,
+    204 or 304 status (RFC 9110 §6.4.1). The one place this rule is written."""
+    return method != "HEAD" and status >= 200 and status != 204 and status != 304
+
+
 def http_date() -> bytes:
     """The current time as an HTTP date (callers cache it per second)."""
     return formatdate(usegmt=True).encode("ascii")
@@ -217,7 +223,7 @@ def _serialize_ours(
 ) -> bytes:
     status = response.status
     body = response.body
-    bodiless = status < 200 or status in (204, 304)
+    bodiless = not body_allowed("", status)  # no Content-Length either: they have no body at all
     lines: list[str] = []
     seen: set[str] = set()
     for name, value in response.headers:

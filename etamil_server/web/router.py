@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..lang.shape import path_segments
+
 
 @dataclass
 class RouteMatch:
@@ -28,9 +30,7 @@ class RouteMatch:
     path_params: dict[str, str] = field(default_factory=dict)
 
 
-def split_path(path: str) -> list[str]:
-    """The segments of a path: split on ``/``, empty segments dropped."""
-    return [segment for segment in path.split("/") if segment]
+split_path = path_segments  # route and request paths split the same way (§4.4)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Entry points the command line calls: ``etamil serve`` and ``etamil --async``.
 
 Both run the same server loop as the gunicorn worker (:class:`~.server.Server` on uvloop), in this
-one process. ``etamil serve --workers N`` (N > 1) runs the gunicorn master instead, with the
-configuration of conf/etamil.py.
+one process. (``etamil serve --workers N`` with N > 1 is the gunicorn master: the command chooses
+that, ``workers/application.py`` runs it; this module knows nothing of gunicorn.)
 
 Signals in the one-process server: TERM drains (the staged drain of ``web/server.py``), INT
 (Ctrl-C) drains too and a second INT stops at once, QUIT stops at once.
@@ -13,26 +13,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-import sys
 from typing import Any
 
+from ..base.terminal import complain, exit_now, say
 from ..config import ConfigError, Settings, load_settings
-from . import banners
+from . import banners, logs
 from .loading import LoadedApp, ProgramError, describe, load_app, program_label
 from .proctitle import TitleKeeper
 from .server import Server, settle_memory
 from .sync_server import bind_error_text
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def _err(text: str) -> None:
-    sys.stdout.flush()
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 def bind_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.socket]:
@@ -72,6 +61,7 @@ def run_in_process(
     reload: bool = False,
 ) -> int:
     """Serve ``loaded`` on ``sockets`` in this process until drained or stopped."""
+    logs.configure(settings.log.level)
     loop = new_loop()
     asyncio.set_event_loop(loop)
     server = Server(loaded.app, settings, loop=loop)
@@ -103,7 +93,7 @@ def run_in_process(
     loop.close()
     if threads_left:
         # a handler thread stuck past the drain deadline would hold up interpreter exit
-        server.exit_process(status)
+        exit_now(status)
     return status
 
 
@@ -125,29 +115,25 @@ class _Reloader:
             fresh = load_app(self.loaded.path)
         except ProgramError as exc:
             for line in exc.lines:
-                _err(line)
-            _err("✗ reload skipped: still serving the previous version")
+                complain(line)
+            complain("✗ reload skipped: still serving the previous version")
             return
         self.loaded = fresh
         self.stamp = fresh.stamp()
         self.server.set_app(fresh.app)
-        _out(f"↻ reloaded {fresh.path} ({describe(fresh.app)})")
+        say(f"↻ reloaded {fresh.path} ({describe(fresh.app)})")
 
 
 def _settings() -> Settings | None:
     try:
         return load_settings()
     except ConfigError as exc:
-        _err(f"✗ {exc}")
+        complain(f"✗ {exc}")
         return None
 
 
-def serve(path: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, reload: bool = False) -> int:
-    """``etamil serve FILE``: development and single-host use. The exit status."""
-    if workers > 1:
-        from workers.application import run_gunicorn
-
-        return run_gunicorn(path, host, port, workers, reload)
+def serve(path: str, host: str = "127.0.0.1", port: int = 8080, reload: bool = False) -> int:
+    """``etamil serve FILE`` in one process: development and single-host use. The exit status."""
     settings = _settings()
     if settings is None:
         return 1
@@ -155,16 +141,16 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1
         loaded = load_app(path)
     except ProgramError as exc:
         for line in exc.lines:
-            _err(line)
+            complain(line)
         return 1
     try:
         sockets = bind_sockets(host, port, settings.process.backlog)
     except OSError as exc:
-        _err(f"❌ Server error: {bind_error_text(exc)}")
+        complain(f"❌ Server error: {bind_error_text(exc)}")
         return 1
     bound = sockets[0].getsockname()
-    _out(f"etamil serve: {loaded.path} ({describe(loaded.app)})")
-    _out(f"listening on http://{host}:{bound[1]}  (Ctrl-C to stop{', reloads on change' if reload else ''})")
+    say(f"etamil serve: {loaded.path} ({describe(loaded.app)})")
+    say(f"listening on http://{host}:{bound[1]}  (Ctrl-C to stop{', reloads on change' if reload else ''})")
     return run_in_process(loaded, sockets, settings, reload=reload)
 
 
@@ -178,15 +164,13 @@ def serve_async(path: str | None, host: str = "127.0.0.1", port: int = 8080, *, 
         loaded = load_app(path or "", program=program)
     except ProgramError as exc:
         for line in exc.lines:
-            _err(line)
+            complain(line)
         return 1
-    sys.stdout.write(banners.async_banner_before_bind(host, port))
-    sys.stdout.flush()
+    say(banners.async_banner_before_bind(host, port).removesuffix("\n"))
     try:
         sockets = bind_sockets(host, port, settings.process.backlog)
     except OSError as exc:
-        _err(f"❌ Async server error: {bind_error_text(exc)}")
+        complain(f"❌ Async server error: {bind_error_text(exc)}")
         return 1
-    sys.stdout.write(banners.async_banner_after_bind(loaded.app, host, port))
-    sys.stdout.flush()
-    return run_in_process(loaded, sockets, settings, on_interrupt=lambda: _out("\n⏹️  Shutting down."))
+    say(banners.async_banner_after_bind(loaded.app, host, port).removesuffix("\n"))
+    return run_in_process(loaded, sockets, settings, on_interrupt=lambda: say("\n⏹️  Shutting down."))

@@ -29,13 +29,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import sys
+import socket
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from ..base.terminal import exit_now
 from ..config import Settings
 from .accesslog import AccessLog
+from .app import App
 from .balance import PATIENCE, Share
+from .logs import ERROR_LOG, close_access, configure_access
+from .metrics import Metrics
 from .protocol import HttpProtocol
 from .resources import close_databases, database_unavailable
 from .responder import AppResponder
@@ -51,12 +54,15 @@ DATABASE_PROBE_SECONDS = 2.0
 class Server:
     def __init__(
         self,
-        app: Any,
+        app: App,
         settings: Settings,
         *,
         loop: asyncio.AbstractEventLoop | None = None,
         server_id: str | None = None,
+        share: Share | None = None,
     ):
+        """``share``: this worker's place in the load table of the workers sharing the listening
+        socket (gunicorn); None in one process, where every waiting connection is accepted."""
         self.loop = loop or asyncio.get_event_loop()
         self.settings = settings
         self.http = settings.http
@@ -66,15 +72,20 @@ class Server:
         self.date = http_date()
         self.connections: set[HttpProtocol] = set()
         self.listeners: list[asyncio.AbstractServer] = []
-        self._sockets: list[Any] = []
+        self._sockets: list[socket.socket] = []
         self._readers: list[int] = []  # listening descriptors we accept on ourselves
         self._adopting = 0  # accepted connections not yet connected to a protocol
-        self.share: Share | None = None  # this worker's place in the load table (gunicorn)
+        self.share = share
         self.tick_hooks: list[Callable[[], None]] = []
         self.database_reason: str | None = None
         self.exit_status = 0
         execution = settings.execution
         self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop)
+        access_log = None
+        if settings.log.access_log:
+            configure_access(settings.log.access_log)
+            access_log = AccessLog(settings.log.format)
+        metrics = Metrics() if settings.metrics.enabled else None
         self.responder = AppResponder(
             app,
             self.pool,
@@ -82,6 +93,8 @@ class Server:
             deadline=execution.handler_deadline,
             max_concurrency=execution.max_concurrency,
             server_name=settings.http.server_header,
+            access_log=access_log,
+            metrics=metrics,
         )
         self.timers = TimerRunner(
             app.timers,
@@ -91,15 +104,11 @@ class Server:
             settings.process.state_dir,
             on_exit=self.exit_process,
         )
-        self.wants_peer = False
-        if settings.log.access_log:
-            self.responder.access_log = AccessLog(settings.log.access_log, settings.log.format)
-            self.wants_peer = True
-            self.tick_hooks.append(self.responder.access_log.flush)
-        if settings.metrics.enabled:
-            from .metrics import Metrics
-
-            metrics = self.responder.metrics = Metrics()
+        #: connections look up the client's address only when the access log needs it
+        self.wants_peer = access_log is not None
+        if access_log is not None:
+            self.tick_hooks.append(access_log.flush)
+        if metrics is not None:
             self.tick_hooks.append(lambda: metrics.sample(self.busy, len(self.connections)))
         self.done: asyncio.Future = self.loop.create_future()
         self._sweep_handle: asyncio.TimerHandle | None = None
@@ -110,15 +119,15 @@ class Server:
     # ------------------------------------------------------------------ running
 
     @property
-    def app(self) -> Any:
+    def app(self) -> App:
         return self.responder.app
 
-    def set_app(self, app: Any) -> None:
+    def set_app(self, app: App) -> None:
         """Serve a reloaded program from now on (requests in flight finish on the old one)."""
         self.responder.app = app
         self.timers.replace(app.timers)
 
-    async def start(self, sockets: Iterable[Any]) -> None:
+    async def start(self, sockets: Iterable[socket.socket]) -> None:
         """Listen on already bound sockets (gunicorn's, or ones ``serve.py`` made)."""
         backlog = self.settings.process.backlog
         for sock in sockets:
@@ -136,7 +145,7 @@ class Server:
         self.timers.poll()
         self._probe_database()
 
-    def _accept_balanced(self, sock: Any) -> None:
+    def _accept_balanced(self, sock: socket.socket) -> None:
         """Accept connections ourselves, so that workers sharing the socket take turns
         (``web/balance.py``): at most ``ACCEPT_BATCH`` per wake-up, and with a load table only
         while this worker is not busier than the least loaded other one."""
@@ -167,7 +176,7 @@ class Server:
                 except (BlockingIOError, InterruptedError):
                     return  # nothing (more) waiting, or another worker took it
                 except OSError as exc:  # EMFILE and friends: report, keep serving the others
-                    _log(f"⚠️  Connection error: {exc}")
+                    ERROR_LOG.warning("⚠️  Connection error: %s", exc)
                     return
                 conn.setblocking(False)
                 self._adopting += 1
@@ -183,7 +192,7 @@ class Server:
         self.loop.add_reader(fd, acceptable)
         self._readers.append(fd)
 
-    async def _adopt(self, conn: Any) -> None:
+    async def _adopt(self, conn: socket.socket) -> None:
         try:
             await self.loop.connect_accepted_socket(self._protocol, conn)
         except OSError:
@@ -196,7 +205,7 @@ class Server:
         if self.share is not None and not self.draining:
             self.share.publish(len(self.connections) + self._adopting)
 
-    async def run(self, sockets: Iterable[Any]) -> int:
+    async def run(self, sockets: Iterable[socket.socket]) -> int:
         """Serve until drained or stopped; the exit status."""
         await self.start(sockets)
         return await self.done
@@ -233,7 +242,7 @@ class Server:
             try:
                 hook()
             except Exception as exc:  # a hook must never stop the sweep (it carries the heartbeat)
-                _log(f"etamil-server: tick hook failed: {type(exc).__name__}: {exc}")
+                ERROR_LOG.error("etamil-server: tick hook failed: %s: %s", type(exc).__name__, exc)
         if not self.done.done():
             self._sweep_handle = self.loop.call_later(SWEEP_SECONDS, self._sweep)
 
@@ -248,7 +257,7 @@ class Server:
     def _probe_database(self) -> None:
         """Keep ``database_reason`` current without blocking the loop: the probe (a connection
         attempt when the program uses a database) runs on the executor every few seconds."""
-        if self._probing or not getattr(self.app, "uses_database", False):
+        if self._probing or not self.app.uses_database:
             return
         if self.clock < self._next_probe:
             return
@@ -261,7 +270,7 @@ class Server:
                 self.database_reason = future.result()
 
         try:
-            future = self.loop.run_in_executor(self.pool.executor, database_unavailable, self.app)
+            future = self.loop.run_in_executor(self.pool.executor, database_unavailable, self.app.uses_database)
         except RuntimeError:  # the executor is shut down: we are stopping
             self._probing = False
             return
@@ -324,6 +333,7 @@ class Server:
         close_databases()
         if self.responder.access_log is not None:
             self.responder.access_log.close()
+            close_access()
         if self.responder.metrics is not None:
             self.responder.metrics.close()
         if not self.done.done():
@@ -336,12 +346,9 @@ class Server:
 
     def exit_process(self, status: int) -> None:
         """``வெளியேறு(n)`` in a handler or tick ends the process with status n (HOST.md §6.7)."""
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(status)
+        if self.responder.access_log is not None:
+            self.responder.access_log.flush()  # the lines of requests already answered
+        exit_now(status)
 
 
 def settle_memory() -> None:
@@ -351,6 +358,3 @@ def settle_memory() -> None:
     gc.collect()
     gc.freeze()
 
-
-def _log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)

@@ -27,12 +27,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..base.errors import EtamilExit, io_error_text
+from ..base.terminal import complain, exit_now, say
 from ..host.services import HOST_SERVICES
-from ..lang import syntax
-from ..lang.loader import LoadError, load_path
+from ..lang.loader import LoadError, Program, load_path
+from ..lang.shape import program_shape
 from ..runtime.context import RunContext
-from . import banners
-from .app import App, StartupError, has_route_statements
+from . import banners, logs
+from .app import App, StartupError
+from .logs import ERROR_LOG
 from .request import BadRequestLine, parse_reference_request
 from .response import error_body, error_response, serialize
 
@@ -44,10 +46,6 @@ _USIZE_MAX = 2**64 - 1
 # ------------------------------------------------------------------------------ console output
 
 
-def _print(text: str = "", stream: Any = None) -> None:
-    out = stream or sys.stdout
-    out.write(text + "\n")
-    out.flush()
 
 
 def rfc3339_utc(nanoseconds: int) -> str:
@@ -80,7 +78,9 @@ class JsonLog:
             entry["error"] = error
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
-            _print(line, self.stream)
+            stream = self.stream or sys.stdout
+            stream.write(line + "\n")
+            stream.flush()
 
     def info(self, message: str, context: dict | None = None) -> None:
         self.write("INFO", message, context)
@@ -174,16 +174,6 @@ def read_reference_request(conn: socket.socket) -> bytes | None:
 # ------------------------------------------------------------------------------ serving
 
 
-def _exit_now(status: int) -> None:
-    """``வெளியேறு(n)`` reached from a worker or timer thread: end the whole process."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(int(status) & 0xFF)
-
-
 class SyncServer:
     def __init__(self, app: App, listener: socket.socket, log: JsonLog, workers: int):
         self.app = app
@@ -213,9 +203,9 @@ class SyncServer:
             try:
                 self.serve_connection(conn)
             except EtamilExit as exc:
-                _exit_now(exc.status)
+                exit_now(exc.status)  # வெளியேறு in a handler or tick ends the server
             except Exception as exc:  # never lose a worker to a defect
-                _print(f"❌ Handler execution error: {exc}", sys.stderr)
+                ERROR_LOG.error("❌ Handler execution error: %s", exc)
             finally:
                 conn.close()
 
@@ -259,11 +249,11 @@ class SyncServer:
             try:
                 timer.run(RunContext(services=HOST_SERVICES))
             except EtamilExit as exc:
-                _exit_now(exc.status)
+                exit_now(exc.status)  # வெளியேறு in a handler or tick ends the server
 
 
 def serve_reference(
-    program_path: str | None, host: str, port: int, *, program: syntax.Program | None = None
+    program_path: str | None, host: str, port: int, *, program: Program | None = None
 ) -> int:
     """Serve ``program_path`` as ``etamil --server`` does (or ``program`` when the caller already
     loaded it, e.g. from stdin). Returns 1 when start-up fails (the message is on stderr);
@@ -272,34 +262,35 @@ def serve_reference(
         try:
             program = load_path(program_path or "")
         except LoadError as exc:
-            _print(f"✗ {exc}", sys.stderr)
+            complain(f"✗ {exc}")
             return 1
+    logs.configure()  # handler errors and timer failures: bare lines on stderr, as the reference
     log = JsonLog()
-    _print(banners.SYNC_TITLE)
-    _print()
-    if not has_route_statements(program):
-        _print(banners.OLD_MODEL_NOTICE)
+    say(banners.SYNC_TITLE)
+    say()
+    if not program_shape(program).has_routes:
+        say(banners.OLD_MODEL_NOTICE)
     try:
         app = App.from_program(
             program, mode="reference", on_register=lambda method, path: log.info(f"Route registered: {method} {path}")
         )
     except StartupError as exc:
-        _print(f"✗ {exc}", sys.stderr)
+        complain(f"✗ {exc}")
         return 1
     try:
         listener = bind_listener(host, port)
     except OSError as exc:
-        _print(f"❌ Server error: {bind_error_text(exc)}", sys.stderr)
+        complain(f"❌ Server error: {bind_error_text(exc)}")
         return 1
     workers = worker_count()
     sys.stdout.write(banners.sync_banner(app, host, port))  # ends with its empty line
     sys.stdout.flush()
     log.info("eTamil HTTP Server started successfully")
-    _print(f"🧵 Worker threads: {workers}")
-    _print()
+    say(f"🧵 Worker threads: {workers}")
+    say()
     server = SyncServer(app, listener, log, workers)
     for timer in app.timers:
-        _print(banners.timer_line(timer.index, timer.seconds))
+        say(banners.timer_line(timer.index, timer.seconds))
     _keep_default_sigint()
     server.start_threads()
     server.accept_forever()

@@ -24,13 +24,13 @@ import asyncio
 import fcntl
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ..base.errors import EtamilExit
+from .logs import ERROR_LOG
 
 
 class Leadership:
@@ -200,7 +200,7 @@ class TimerRunner:
                 json.dump(self.next_due, handle)
             os.replace(temporary, self.state_path)
         except OSError as exc:  # a full disk must not stop the timers
-            print(f"etamil-server: cannot save the timer schedule: {exc}", file=sys.stderr, flush=True)
+            ERROR_LOG.warning("etamil-server: cannot save the timer schedule: %s", exc)
 
 
 def _key(timer: Any) -> str:
@@ -215,5 +215,5 @@ def _exit_status(future: asyncio.Future) -> int | None:
     if isinstance(exc, EtamilExit):
         return exc.status
     if exc is not None:
-        print(f"etamil-server: timer tick failed: {exc!r}", file=sys.stderr, flush=True)
+        ERROR_LOG.error("etamil-server: timer tick failed: %r", exc)
     return None

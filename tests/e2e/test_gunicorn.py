@@ -71,6 +71,16 @@ def test_path_query_body_and_headers(gunicorn):
     assert (status, body, headers["x-agent"]) == ("HTTP/1.1 201 Created", b'{"qty": 250}', "e2e/1")
 
 
+def test_path_parameters_are_percent_decoded(gunicorn):
+    """Our server decodes ``%XX`` in path parameters (UTF-8), as web frameworks do; ``+`` stays."""
+    server = gunicorn(PROGRAM).wait_ready()
+    tamil = "%E0%AE%95%E0%AE%AE%E0%AE%B2%E0%AE%BE"  # கமலா
+    _, _, body, _ = get(server.port, f"/users/{tamil}?tab=x")
+    assert body.decode() == "வணக்கம் கமலா tab=x"
+    _, _, body, _ = get(server.port, "/users/a%20b+c%2Fd?tab=x")
+    assert body.decode() == "வணக்கம் a b+c/d tab=x"
+
+
 def test_a_runtime_error_is_a_500_with_the_message_and_a_stderr_line(gunicorn):
     server = gunicorn(PROGRAM).wait_ready()
     status, _, body, _ = get(server.port, "/fail")

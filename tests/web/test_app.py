@@ -11,6 +11,7 @@ from etamil_server.host.services import HOST_SERVICES
 from etamil_server.lang.loader import load_text
 from etamil_server.runtime.context import RunContext
 from etamil_server.web.app import App, StartupError
+from etamil_server.web.endpoints import ServerEndpoints
 from etamil_server.web.request import Request
 from etamil_server.web.response import serialize
 
@@ -22,7 +23,7 @@ def app_of(source, mode="reference", **options):
 def call(app, method, target, body=b"", headers=(), ready=None, out=None):
     """Dispatch and run one request; returns (response, dispatch)."""
     request = Request.from_target(method, target, list(headers), body)
-    dispatch = app.dispatch(request, ready)
+    dispatch = app.dispatch(request, ServerEndpoints(ready))
     if dispatch.route is None:
         return dispatch.response, dispatch
     ctx = RunContext(services=HOST_SERVICES, stdout=out if out is not None else io.StringIO())
@@ -222,7 +223,7 @@ def test_respond_file(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------ failures
 
 
-def test_runtime_error_gives_500_with_valid_json(capsys):
+def test_runtime_error_gives_500_with_valid_json(capsys, server_log):
     app = app_of('வழி பெறு, "/" { x = query_params["a\\"b"]; }')
     response, _ = call(app, "GET", "/")
     assert response.status == 500
@@ -268,7 +269,7 @@ def test_context_released_after_run():
 # ------------------------------------------------------------------------------ timers
 
 
-def test_timer_runs_prelude_and_body_and_reports_failure(capsys):
+def test_timer_runs_prelude_and_body_and_reports_failure(capsys, server_log):
     app = app_of('அச்சு "p";\nவழி பெறு, "/" { }\nஇடைவெளி 5 { அச்சு "tick"; }\nஇடைவெளி 7 { x = request_method; }')
     out = io.StringIO()
     assert app.timers[0].run(RunContext(services=HOST_SERVICES, stdout=out)) is True
@@ -332,7 +333,7 @@ def test_reference_head_route_sends_body():
     app = app_of('வழி தலை, "/h" { பதில் 200, "body"; }')
     response, dispatch = call(app, "HEAD", "/h")
     assert text(response) == "body"
-    assert not dispatch.head
+    assert serialize(response, mode="reference", keep_alive=False).endswith(b"\r\n\r\nbody")
 
 
 # ------------------------------------------------------------------------------ ours dispatch
@@ -346,9 +347,9 @@ OURS = """
 def test_ours_head_served_by_get_without_body():
     app = app_of(OURS, mode="ours")
     response, dispatch = call(app, "HEAD", "/items/3")
-    assert dispatch.head
+    assert dispatch.route is not None and dispatch.route.label == "GET /items/:id"
     assert text(response) == "item 3"
-    data = serialize(response, mode="ours", keep_alive=True, head=dispatch.head)
+    data = serialize(response, mode="ours", keep_alive=True, head=True)
     assert b"Content-Length: 6\r\n" in data and data.endswith(b"\r\n\r\n")
 
 
@@ -386,3 +387,11 @@ def test_ours_health_and_ready():
 def test_ours_program_health_wins():
     app = app_of('வழி பெறு, "/health" { பதில் 200, "mine"; }', mode="ours")
     assert text(call(app, "GET", "/health")[0]) == "mine"
+
+
+def test_path_parameters_decoded_in_ours_raw_in_reference():
+    source = 'வழி பெறு, "/a/:name" { பதில் 200, param_name & "|" & path_params["name"]; }'
+    assert text(call(app_of(source, mode="ours"), "GET", "/a/x%20y%E0%AE%85")[0]) == "x yஅ|x yஅ"
+    assert text(call(app_of(source, mode="ours"), "GET", "/a/100%25")[0]) == "100%|100%"
+    assert text(call(app_of(source, mode="ours"), "GET", "/a/%ZZ")[0]) == "%ZZ|%ZZ"
+    assert text(call(app_of(source, mode="reference"), "GET", "/a/x%20y")[0]) == "x%20y|x%20y"

@@ -251,7 +251,7 @@ def test_health_and_ready(running):
     assert (status, body) == ("HTTP/1.1 200 OK", b'{"status": "ready"}')
 
 
-def test_a_header_value_with_crlf_is_refused_with_500_and_never_written(running, capfd):
+def test_a_header_value_with_crlf_is_refused_with_500_and_never_written(server_log, running, capfd):
     status, headers, body, raw = exchange(running.port, b"GET /inject HTTP/1.1\r\n\r\n")
     assert status == "HTTP/1.1 500 Internal Server Error"
     assert b"evil" not in raw

@@ -38,7 +38,7 @@ from typing import Any
 from ...base.errors import EtamilError
 from ...config import ConfigError, DatabaseSettings, load_database_settings
 from . import messages
-from .drivers import Connection, Driver
+from .drivers import Connection, Driver, driver_for
 
 
 class _Entry:
@@ -256,6 +256,27 @@ class ConnectionPool:
                 for (type_name, text), state in self._keys.items()
             ]
 
+    def keys(self) -> list[tuple[str, str]]:
+        """The (type name, connection text) of every database this pool has connected to."""
+        self._adopt_process()
+        with self._lock:
+            return list(self._keys)
+
+    def unavailable_reason(self) -> str | None:
+        """None when every database this pool has served answers a fresh connection; else a short
+        reason. Blocking (it connects): never call it on an event loop. A pooled connection is not
+        used for this, since under load every one may be leased, and waiting for one would report
+        a busy database as a dead one; private SQLite databases are skipped."""
+        for type_name, text in self.keys():
+            driver = driver_for(type_name)
+            if driver.is_private(text):
+                continue
+            try:
+                driver.connect(text, self.settings).close()
+            except EtamilError as exc:
+                return f"database unavailable: {exc.message}"
+        return None
+
     # ------------------------------------------------------------------ fork safety
     def _adopt_process(self) -> None:
         if self._pid != os.getpid():
@@ -292,6 +313,11 @@ def get_pool() -> ConnectionPool:
                 _process_pool = ConnectionPool(settings)
             pool = _process_pool
     return pool
+
+
+def existing_pool() -> ConnectionPool | None:
+    """The process's pool if something has used it (never creates one)."""
+    return _process_pool
 
 
 def set_pool(pool: ConnectionPool | None) -> ConnectionPool | None:

@@ -1,0 +1,17 @@
+"""Fixtures shared by the server tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from etamil_server.web import logs
+
+
+@pytest.fixture
+def server_log():
+    """The server's loggers set up as in one process (``etamil serve``): bare lines on whatever
+    ``sys.stderr`` is when a line is written (so ``capsys`` and ``capfd`` see them)."""
+    logs.configure()
+    yield
+    logs.configure(handlers=[])
+    logs.ERROR_LOG.propagate = True
