@@ -76,8 +76,11 @@ def _millis(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def wrk(name: str, url: str, connections: int, threads: int = 2, duration: str = DURATION) -> Result:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "5s", url]
+def wrk(name: str, url: str, connections: int, threads: int = 2, duration: str = DURATION,
+        extra: list[str] | tuple[str, ...] = ()) -> Result:
+    """One wrk run; ``extra`` adds options (a Lua script with ``-s``)."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "5s",
+               *extra, url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _millis(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
@@ -129,7 +132,8 @@ class Served:
         )
         return self
 
-    def wait_ready(self, timeout: float = 60) -> Served:
+    def wait_ready(self, timeout: float = 60, path: str = "/") -> Served:
+        """Until ``GET path`` answers 200 (then a second more, for every worker to boot)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -137,7 +141,7 @@ class Served:
                 raise RuntimeError(f"{self.name} exited: {self.log.read().decode(errors='replace')[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                    sock.sendall(b"GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+                    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".encode())
                     if sock.recv(64).startswith(b"HTTP/1.1 200"):
                         time.sleep(1.0)  # let every worker finish booting
                         return self
