@@ -78,7 +78,7 @@ Exit status: 0 success, 1 any language error, 2 bad arguments, N when the progra
 EXAMPLES:
     echo "950000" | etamil run examples/income_tax.qmz
     echo "950000" | etamil run --dump-globals globals.json examples/income_tax.qmz
-    cat examples/hello.qmz | etamil run -
+    echo 'அச்சு 0.1 + 0.2;' | etamil run -
 """
 
 CHECK_USAGE = """etamil check — find errors without running anything (nothing runs, nothing is written)
