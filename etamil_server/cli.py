@@ -5,9 +5,13 @@ Two families of forms:
 * the reference's (HOST.md §2): ``etamil [--vm|--check|--repl|--server|--async|--llvm] [--host H]
   [--port P] [FILE]`` with its framing lines, messages and exit codes, byte for byte;
 * our quiet forms: ``etamil run [--dump-globals OUT.json] FILE`` (only what the program prints;
-  errors on stderr), ``etamil check FILE`` and ``etamil serve FILE [--host --port --workers N
-  --reload]``. A first argument ``run``, ``check`` or ``serve`` selects them (a program file with
-  one of those names can be given as ``./run``).
+  errors on stderr), ``etamil check [--strict] FILE``, ``etamil serve FILE [--host --port
+  --workers N --reload]`` and ``etamil help [COMMAND]``; each takes ``-h``/``--help``. A first
+  argument ``run``, ``check``, ``serve`` or ``help`` selects them (a program file with one of
+  those names can be given as ``./run``).
+
+The help texts are ours (our commands first, then the reference's flags); every other message and
+exit status of the reference's form is the reference's.
 """
 
 from __future__ import annotations
@@ -20,32 +24,113 @@ from .base.terminal import complain, exit_status, flush_streams, say
 
 VERSION_LINE = "etamil 0.3.0"
 
-HELP_TEXT = """etamil 0.3.0 — the eTamil compiler
+HELP_TEXT = """etamil 0.3.0 — run, check and serve eTamil programs
 
 USAGE:
-    etamil [OPTIONS] <FILE>
-    cat program.qmz | etamil [OPTIONS]
+    etamil run FILE                  run a program: only what it prints; errors on stderr
+    etamil check [--strict] FILE     find errors without running anything
+    etamil serve FILE [--port PORT]  serve it over HTTP (also --host, --workers, --reload)
+    etamil --repl                    interactive shell: type an expression, see what it comes to
+    etamil help [COMMAND]            this message, or one command's (also: etamil COMMAND --help)
 
-OPTIONS:
+EXAMPLES:
+    echo "950000" | etamil run examples/income_tax.qmz
+    etamil check --strict examples/ledger_api.qmz
+    etamil serve examples/hello.qmz --port 8080
+    etamil --repl
+
+THE REFERENCE'S FORM (etamil 0.3.0, its framing lines around the output):
+    etamil [OPTIONS] [FILE]
+    cat FILE | etamil [OPTIONS]
+
     --vm               Run on the bytecode VM (default)
     --check            Lex, parse and type check only — never runs the program
-    --repl             Interactive shell: type an expression, see what it comes to
+    --repl             Interactive shell
     --server           Start the synchronous HTTP server
-    --async            Concurrent server: async accept, blocking handlers
+    --async            Concurrent server: our server in one process
                        இடைவெளி blocks run on a timer under either server
-    --llvm             LLVM backend (requires --features llvm; Linux/macOS)
+    --llvm             LLVM backend (not available: says so and exits 1)
     --host <HOST>      Server bind address (default: 127.0.0.1)
     --port <PORT>      Server port (default: 8080)
     -h, --help         Show this message
     -V, --version      Show the version
 
-EXAMPLES:
-    etamil --vm program.qmz
-    echo "950000" | etamil --vm examples/basic_samples/example.qmz
-    etamil --server --port 8080 examples/backend/hello_server.qmz
-    cat program.qmz | etamil --check     # errors only, nothing runs
-    etamil --repl                        # try something without a file
+    echo "950000" | etamil --vm examples/income_tax.qmz
+    etamil --server --port 8080 examples/hello.qmz
+    cat examples/ledger_api.qmz | etamil --check
+
+Exit status: 0 success, 1 any language error, 2 bad arguments, N when the program calls
+வெளியேறு(N). More in README.md and docs/OPERATIONS.md.
 """
+
+RUN_USAGE = """etamil run — run a program: only what it prints goes to stdout, errors to stderr
+
+USAGE:
+    etamil run [--dump-globals OUT.json] FILE
+    etamil run [--dump-globals OUT.json] -      (the program on standard input; also with no FILE)
+
+OPTIONS:
+    --dump-globals OUT.json   when the run ends (also on a runtime error), write every global
+                              variable to OUT.json as {"name": {"type": ..., "text": ...}}
+    -h, --help                show this message
+
+Exit status: 0 success, 1 any language error, 2 bad arguments, N when the program calls
+வெளியேறு(N).
+
+EXAMPLES:
+    echo "950000" | etamil run examples/income_tax.qmz
+    echo "950000" | etamil run --dump-globals globals.json examples/income_tax.qmz
+    echo 'அச்சு 0.1 + 0.2;' | etamil run -
+"""
+
+CHECK_USAGE = """etamil check — find errors without running anything (nothing runs, nothing is written)
+
+USAGE:
+    etamil check [--strict] FILE
+    etamil check [--strict] -      (the program on standard input; also with no FILE)
+
+Reports lexical, parse and import errors and declared-type errors, as the reference's --check;
+success is silence.
+
+OPTIONS:
+    --strict     also report calls to functions that exist nowhere (no builtin, no definition,
+                 no import) and names read before any assignment can reach them
+    -h, --help   show this message
+
+Exit status: 0 nothing found, 1 anything reported, 2 bad arguments.
+
+EXAMPLES:
+    etamil check examples/ledger_api.qmz
+    etamil check --strict examples/hello.qmz
+"""
+
+SERVE_USAGE = """etamil serve — serve a program over HTTP (development and single host)
+
+USAGE:
+    etamil serve FILE [--host HOST] [--port PORT] [--workers N] [--reload]
+
+OPTIONS:
+    --host HOST   bind address (default: 127.0.0.1)
+    --port PORT   port, 0 to 65535 (default: 8080; 0 picks a free one)
+    --workers N   N > 1: a gunicorn master pre-forking N workers (conf/etamil.py);
+                  default 1: one process
+    --reload      reload the program when one of its files changes; a broken edit keeps
+                  the running version
+    -h, --help    show this message
+
+In production: ETAMIL_PROGRAM=examples/ledger_api.qmz gunicorn -c conf/etamil.py
+(docs/OPERATIONS.md: signals, drain, health, settings).
+
+EXAMPLES:
+    etamil serve examples/hello.qmz
+    etamil serve examples/hello.qmz --host 0.0.0.0
+    etamil serve examples/ledger_api.qmz --port 9000
+    etamil serve examples/ledger_api.qmz --workers 2
+    etamil serve examples/hello.qmz --reload
+"""
+
+#: ``etamil help COMMAND`` and ``etamil COMMAND --help``
+COMMAND_USAGE = {"run": RUN_USAGE, "check": CHECK_USAGE, "serve": SERVE_USAGE}
 
 LLVM_UNAVAILABLE = """❌ Error: LLVM backend is not available on this platform.
    Platform: {os}
@@ -263,19 +348,32 @@ def reference_main(argv: list[str]) -> int:
 # ============================================================================ our forms
 
 
+def _unknown_option(command: str, arg: str) -> UsageError:
+    return UsageError(f"✗ Unknown option: {arg}\n   Run `etamil {command} --help` to see its options.")
+
+
+def _usage(command: str) -> int:
+    """``etamil COMMAND --help``: the command's usage on stdout, exit 0."""
+    sys.stdout.write(COMMAND_USAGE[command])
+    sys.stdout.flush()
+    return 0
+
+
 def _quiet_run(argv: list[str]) -> int:
     dump: str | None = None
     path: str | None = None
     index = 0
     while index < len(argv):
         arg = argv[index]
+        if arg in ("-h", "--help"):
+            return _usage("run")
         if arg == "--dump-globals":
             if index + 1 >= len(argv):
                 raise UsageError("✗ --dump-globals needs a file to write")
             index += 1
             dump = argv[index]
         elif arg.startswith("-") and arg != "-":
-            raise UsageError(f"✗ Unknown option: {arg}\n   Run `etamil --help` to see the available options.")
+            raise _unknown_option("run", arg)
         else:
             path = None if arg == "-" else arg
         index += 1
@@ -288,14 +386,35 @@ def _quiet_run(argv: list[str]) -> int:
 
 
 def _quiet_check(argv: list[str]) -> int:
-    paths = [a for a in argv if not a.startswith("-") or a == "-"]
-    unknown = [a for a in argv if a.startswith("-") and a != "-"]
-    if unknown:
-        raise UsageError(f"✗ Unknown option: {unknown[0]}\n   Run `etamil --help` to see the available options.")
-    program = _load(None if not paths or paths[-1] == "-" else paths[-1])
+    strict = False
+    path: str | None = None
+    for arg in argv:  # left to right, as the reference: --help acts when reached
+        if arg in ("-h", "--help"):
+            return _usage("check")
+        if arg == "--strict":
+            strict = True
+        elif arg.startswith("-") and arg != "-":
+            raise _unknown_option("check", arg)
+        else:
+            path = None if arg == "-" else arg
+    program = _load(path)
     if program is None:
         return 1
-    return 1 if _type_errors(program) else 0
+    found = _type_errors(program)
+    if strict:
+        found = _strict_findings(program) or found
+    return 1 if found else 0
+
+
+def _strict_findings(program) -> bool:
+    """``check --strict``: unknown functions and names no assignment reaches (lang/strict.py)."""
+    from .families import load_families
+    from .lang.strict import strict_findings
+
+    findings = strict_findings(program, load_families().keys())
+    for message in findings:
+        _err("✗ " + message)
+    return bool(findings)
 
 
 def _serve(argv: list[str]) -> int:
@@ -304,6 +423,8 @@ def _serve(argv: list[str]) -> int:
     index = 0
     while index < len(argv):
         arg = argv[index]
+        if arg in ("-h", "--help"):
+            return _usage("serve")
         if arg in ("--host", "--port", "--workers"):
             if index + 1 >= len(argv):
                 raise UsageError(f"✗ {arg} needs a value")
@@ -320,12 +441,12 @@ def _serve(argv: list[str]) -> int:
         elif arg == "--reload":
             reload = True
         elif arg.startswith("-"):
-            raise UsageError(f"✗ Unknown option: {arg}\n   Run `etamil --help` to see the available options.")
+            raise _unknown_option("serve", arg)
         else:
             path = arg
         index += 1
     if path is None:
-        raise UsageError("✗ etamil serve needs a program file")
+        raise UsageError("✗ etamil serve needs a program file\n   Run `etamil serve --help` to see its options.")
     if workers > 1:  # the gunicorn master, configured as conf/etamil.py configures it
         from workers.application import run_gunicorn
 
@@ -333,6 +454,19 @@ def _serve(argv: list[str]) -> int:
     from .web.serve import serve
 
     return serve(path, host, port, reload)
+
+
+def _help(argv: list[str]) -> int:
+    """``etamil help [COMMAND]``."""
+    if not argv:
+        sys.stdout.write(HELP_TEXT)
+        sys.stdout.flush()
+        return 0
+    if len(argv) == 1 and argv[0] in COMMAND_USAGE:
+        return _usage(argv[0])
+    raise UsageError(
+        f"✗ Unknown command: {' '.join(argv)}\n   `etamil help` takes one of: {', '.join(COMMAND_USAGE)}."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
             status = _quiet_check(args[1:])
         elif args and args[0] == "serve":
             status = _serve(args[1:])
+        elif args and args[0] == "help":
+            status = _help(args[1:])
         else:
             status = reference_main(args)
     except UsageError as error:
