@@ -62,8 +62,11 @@ def _check_strings(value: Any) -> None:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON text; :class:`JsonError` when the reference's library would refuse it."""
+    """Parse JSON text (bytes must be UTF-8); :class:`JsonError` when the reference's library
+    would refuse it."""
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")  # json.loads would also guess UTF-16 and UTF-32
         value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise JsonError(str(error)) from None

@@ -157,7 +157,10 @@ def run(ctx: Any, program: str, arguments: list[str], seconds: int) -> Ok | Err:
             left = started + seconds - time.monotonic()
             if left <= 0:
                 return Err(timed_out(program, seconds))
-            overflow = output.read(min(POLL_SECONDS, left))
+            try:
+                overflow = output.read(min(POLL_SECONDS, left))
+            except OSError as error:
+                return Err(cannot_wait(program, io_error_text(error)))
             if overflow is not None:
                 return Err(too_much_output(program, overflow))
         # Finished. What it left running in its group goes too; then the pipes reach their end
@@ -166,7 +169,10 @@ def run(ctx: Any, program: str, arguments: list[str], seconds: int) -> Ok | Err:
         while output.open and time.monotonic() < started + seconds:
             if ctx.stop:
                 ctx.stopped()
-            overflow = output.read(POLL_SECONDS)
+            try:
+                overflow = output.read(POLL_SECONDS)
+            except OSError as error:
+                return Err(cannot_wait(program, io_error_text(error)))
             if overflow is not None:
                 return Err(too_much_output(program, overflow))
         return Ok(

@@ -134,6 +134,8 @@ def _first_to_announce(state: type[_SecretState]) -> bool:
         return os.read(state.announcement, 1) == b"!"
     except BlockingIOError:  # another worker took the byte
         return False
+    except OSError:  # the pipe is gone: rather a second warning than none
+        return True
 
 
 def secret() -> bytes:
