@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 _INT_MIN = -(2**63)
@@ -46,6 +47,10 @@ def _refuse_constant(name: str) -> Any:
     raise JsonError(f"{name} is not JSON")
 
 
+#: Where a lone surrogate can come from: an escape for one, or one already in the text.
+_MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
 def _check_strings(value: Any) -> None:
     """Refuse lone surrogates (Python's decoder lets ``"\\ud800"`` through; serde_json does not)."""
     stack = [value]
@@ -70,7 +75,8 @@ def loads(text: str | bytes) -> Any:
         value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise JsonError(str(error)) from None
-    _check_strings(value)
+    if _MAY_HOLD_SURROGATE.search(text):
+        _check_strings(value)
     return value
 
 
@@ -104,8 +110,21 @@ def float_text(value: float) -> str:
     return sign + body
 
 
+def _has_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is dict:
+        return any(_has_float(item) for item in value.values())
+    if kind is list:
+        return any(_has_float(item) for item in value)
+    return False
+
+
 def dumps(value: Any) -> str:
     """Compact JSON text with sorted keys, as serde_json writes a parsed value."""
+    if not _has_float(value):  # everything else Python's (C) encoder writes exactly as serde_json
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts)

@@ -322,7 +322,10 @@ def header_record(token: str) -> Ok | Err:
     return Ok({"alg": header["alg"], "kid": header.get("kid") or ""})
 
 
+@lru_cache(maxsize=32)
 def _rsa_key(modulus: str, exponent: str) -> Any:
+    """The public key of a JWKS entry. Kept: a program checks every request against the same few
+    keys, and building one costs about as much as the verification."""
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 
     try:
