@@ -104,12 +104,14 @@ class _Output:
     def open(self) -> bool:
         return bool(self.selector.get_map())
 
-    def read(self, timeout: float) -> str | None:
-        """Wait up to ``timeout`` for output and take it; the stream that went past the bound."""
+    def read(self, timeout: float) -> tuple[str | None, bool]:
+        """Wait up to ``timeout`` for output and take it: (the stream that went past the bound,
+        whether anything happened on the pipes)."""
         if not self.open:
             time.sleep(timeout)
-            return None
-        for key, _ in self.selector.select(timeout):
+            return None, False
+        events = self.selector.select(timeout)
+        for key, _ in events:
             chunk = os.read(key.fd, _CHUNK)
             if not chunk:
                 self.selector.unregister(key.fileobj)
@@ -117,8 +119,8 @@ class _Output:
             buffer = self.data[key.data]
             buffer += chunk
             if len(buffer) > MAX_OUTPUT:
-                return key.data
-        return None
+                return key.data, True
+        return None, bool(events)
 
     def text(self, name: str) -> str:
         return self.data[name].decode("utf-8", "replace")
@@ -158,23 +160,27 @@ def run(ctx: Any, program: str, arguments: list[str], seconds: int) -> Ok | Err:
             if left <= 0:
                 return Err(timed_out(program, seconds))
             try:
-                overflow = output.read(min(POLL_SECONDS, left))
+                overflow, _ = output.read(min(POLL_SECONDS, left))
             except OSError as error:
                 return Err(cannot_wait(program, io_error_text(error)))
             if overflow is not None:
                 return Err(too_much_output(program, overflow))
-        # Finished. What it left running in its group goes too; then the pipes reach their end
-        # (unless something that escaped the group still holds them: then until the limit).
+        # Finished. What it left running in its group goes too; then the pipes are read to their
+        # end: what is in them always, and waiting for more only until the limit (something that
+        # escaped the group may hold them open).
         _kill_group(child)
-        while output.open and time.monotonic() < started + seconds:
+        while output.open:
             if ctx.stop:
                 ctx.stopped()
+            waiting = time.monotonic() < started + seconds
             try:
-                overflow = output.read(POLL_SECONDS)
+                overflow, active = output.read(POLL_SECONDS if waiting else 0)
             except OSError as error:
                 return Err(cannot_wait(program, io_error_text(error)))
             if overflow is not None:
                 return Err(too_much_output(program, overflow))
+            if not active and not waiting:
+                break
         return Ok(
             {
                 "நிலை": Decimal(status if status >= 0 else -1),

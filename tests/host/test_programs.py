@@ -194,3 +194,16 @@ def test_the_limit_is_whole_seconds():
     assert programs.whole_seconds(Decimal(-3)) == 0
     assert programs.whole_seconds(Decimal(2**64)) == 0
     assert programs.whole_seconds(Decimal(2**64 - 1)) == 2**64 - 1
+
+
+def test_a_process_that_escaped_the_group_holds_the_output_only_until_the_limit(allow, tmp_path):
+    """``setsid`` puts the grandchild out of reach of the group kill; it keeps stdout open. The call
+    still returns — at the limit, with what the program wrote — and does not wait 300 s."""
+    allow("sh")
+    pids = tmp_path / "pids"
+    result = run("sh", ["-c", f"echo first; setsid sleep 300 & echo $$ $! > {pids}"], seconds=1)
+    escaped = read_pids(pids)[1]
+    try:
+        assert isinstance(result, Ok) and result.value["வெளியீடு"] == "first\n"
+    finally:
+        os.kill(escaped, 9)
