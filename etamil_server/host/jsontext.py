@@ -10,6 +10,7 @@ What differs from Python's ``json`` module, and is reproduced here:
   double written ``1.8446744073709552e19``); ``NaN``/``Infinity`` and numbers out of the double's
   range are refused;
 * strings: a lone surrogate escape (``"\\ud800"``) is refused;
+* nesting: arrays and objects nest at most 127 deep;
 * output: compact, object keys sorted by code point, non-ASCII written as is, doubles in the
   shortest round-trip form of Rust's ``ryu`` (``1e20``, ``1.5e-7``, ``0.00001``, ``3.0``).
 """
@@ -22,6 +23,8 @@ import re
 from typing import Any
 
 _INT_MIN = -(2**63)
+#: Arrays and objects nest at most this deep (serde_json's recursion limit, 128, counts the top).
+MAX_DEPTH = 127
 _UINT_MAX = 2**64 - 1
 
 
@@ -77,7 +80,21 @@ def loads(text: str | bytes) -> Any:
         raise JsonError(str(error)) from None
     if _MAY_HOLD_SURROGATE.search(text):
         _check_strings(value)
+    if type(value) in (dict, list) and _too_deep(value):
+        raise JsonError("recursion limit exceeded")
     return value
+
+
+def _too_deep(value: Any) -> bool:
+    """Nested deeper than serde_json's limit (it refuses the 128th level)."""
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        level = [item for container in level
+                 for item in (container.values() if type(container) is dict else container)
+                 if type(item) in (dict, list)]
+        if not level:
+            return False
+    return True
 
 
 def float_text(value: float) -> str:

@@ -61,3 +61,12 @@ def test_output_is_compact_sorted_and_keeps_non_ascii():
     value = jsontext.loads('{"b": [true, null, "x\\n\\u0001\\"\\\\"], "a": {"அ": 1, "Z": 2.0}, "aa": "€"}')
     assert jsontext.dumps(value) == '{"a":{"Z":2.0,"அ":1},"aa":"€","b":[true,null,"x\\n\\u0001\\"\\\\"]}'
     assert jsontext.loads('{"a": 1, "a": 2}') == {"a": 2}  # the later duplicate wins
+
+
+def test_nesting_stops_where_serde_json_stops():
+    assert jsontext.loads("[" * 127 + "]" * 127)
+    assert jsontext.loads("{\"a\":" * 127 + "1" + "}" * 127)
+    with pytest.raises(jsontext.JsonError):
+        jsontext.loads("[" * 128 + "]" * 128)
+    with pytest.raises(jsontext.JsonError):
+        jsontext.loads('{"a": ' * 64 + "[" * 64 + "]" * 64 + "}" * 64)
