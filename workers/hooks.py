@@ -26,6 +26,7 @@ from gunicorn.arbiter import Arbiter
 
 from etamil_server.base.terminal import complain
 from etamil_server.config import ConfigError, Settings, load_settings
+from etamil_server.host.tokens import prepare_server_secret
 from etamil_server.web import metrics, proctitle
 from etamil_server.web.balance import LoadTable
 from etamil_server.web.loading import LoadedApp, ProgramError, describe, load_app, program_label
@@ -122,6 +123,7 @@ def on_starting(arbiter: Any) -> None:
     give the workers a metrics directory of their own (they sum it for /metrics)."""
     global LOAD_TABLE
     os.environ["ETAMIL_SERVER_ID"] = f"{os.getpid()}-{int(time.time())}"
+    prepare_server_secret()  # one JWT secret for every worker when ETAMIL_JWT_SECRET is unset
     patch_process_titles(program_label(program_path()))
     LOAD_TABLE = LoadTable()
     settings = load_settings_quietly()

@@ -1,5 +1,7 @@
-"""The host builtins (HOST.md §6.1, §6.3-§6.5, §6.7, §7.1): files, outbound HTTP, passwords,
-signing, environment and exit, Redis. Database builtins live in ``host/db/builtins.py``.
+"""The host builtins (HOST.md §6.1, §6.3-§6.5, §6.7, §7.1, §7.2, §7.5, §7.7): files, outbound
+HTTP, passwords, signing, environment and exit, Redis, MongoDB (absent, as in the reference build),
+document packages, running other programs, tokens. Database builtins live in
+``host/db/builtins.py``.
 
 Importing this module must stay cheap (it runs at every start of the ``etamil`` command): the
 modules doing the work — and their libraries (bcrypt, cryptography, http.client, ssl) — are
@@ -211,6 +213,87 @@ def redis_command(ctx: Any, command: Any, arguments: Any) -> Ok | Err:
 @builtin("ரெடிஸ்_பிரி", "retis_piri", "_redisClose", context=True, returns="boolean")
 def redis_close(ctx: Any) -> bool:
     return close_redis(ctx)
+
+
+# ------------------------------------------------------------------ JWT and single sign-on (§7.7)
+
+
+@builtin("சீட்டு_ஆக்கு", "cIttu_Akku", "_issueToken", returns="string")
+def issue_token(payload_json: Any, seconds: Any) -> str:
+    """An HS256 token for the JSON payload, valid for ``seconds``; failures are runtime errors."""
+    from . import tokens
+
+    return tokens.issue(display(payload_json), to_number(seconds))
+
+
+@builtin("சீட்டு_சரிபார்", "cIttu_caripAr", "_readToken", returns="result")
+def read_token(token: Any) -> Ok | Err:
+    from . import tokens
+
+    return tokens.read(display(token))
+
+
+@builtin("சீட்டு_தலைப்பு", "cIttu_qalYppu", "_tokenHeader", returns="result")
+def token_header(token: Any) -> Ok | Err:
+    from . import tokens
+
+    return tokens.header_record(display(token))
+
+
+@builtin("சீட்டு_பொதுச்_சரிபார்", "cIttu_poquc_caripAr", "_verifyTokenRSA", returns="result")
+def verify_token_rsa(token: Any, modulus: Any, exponent: Any, issuer: Any, audience: Any) -> Ok | Err:
+    from . import tokens
+
+    return tokens.verify_rsa(display(token), display(modulus), display(exponent), display(issuer), display(audience))
+
+
+# ------------------------------------------------- document packages and other programs (§7.5)
+
+
+@builtin("பொதி_படி", "poqi_pati", "_packageRead", blocking=True, returns="result")
+def package_read(path: Any, entry: Any) -> Ok | Err:
+    from . import packages
+
+    return packages.read_entry(display(path), display(entry))
+
+
+@builtin("பொதி_மாற்று", "poqi_mARRu", "_packageWrite", blocking=True, returns="result")
+def package_write(source: Any, target: Any, changes: Any) -> Ok | Err:
+    if type(changes) is not dict:
+        raise EtamilError(
+            f"பொதி_மாற்று ஒரு பொருள் தேவை  (package changes must be a record, got {type_name(changes)})"
+        )
+    from . import packages
+
+    return packages.rewrite(display(source), display(target), {name: display(changes[name]) for name in changes})
+
+
+@builtin("கட்டளை_ஓட்டு", "kattaLY_Ottu", "_run", context=True, blocking=True, returns="result")
+def run_program(ctx: Any, program: Any, arguments: Any, seconds: Any) -> Ok | Err:
+    """Run an allowed program with ``arguments`` (never through a shell), at most ``seconds``."""
+    if type(arguments) is not list:
+        raise EtamilError(
+            f"கட்டளை_ஓட்டு அளபுருக்கள் ஒரு அணி தேவை  (arguments must be an array, got {type_name(arguments)})"
+        )
+    from . import programs
+
+    name = display(program)
+    if not programs.is_allowed(name, os.environ.get(programs.ALLOW_VARIABLE)):
+        return Err(programs.not_allowed(name))
+    limit = programs.whole_seconds(to_number(seconds))
+    return programs.run(ctx, name, [display(item) for item in arguments], limit)
+
+
+# ------------------------------------------------------------------------------- MongoDB (§7.2)
+# The reference's release build has no MongoDB: connecting is a runtime error and the other
+# MongoDB builtins (மொங்கோ_கட்டளை, மொங்கோ_செருகு, ...) are unknown functions.
+
+MONGO_NOT_BUILT = "மொங்கோ ஆதரவு இல்லாமல் கட்டப்பட்டது  (this build has no MongoDB support): rebuild with --features mongodb"
+
+
+@builtin("மொங்கோ_இணை", "mowkO_iNY", "_mongoConnect")
+def mongo_connect(uri: Any, database: Any) -> None:
+    raise EtamilError(MONGO_NOT_BUILT)
 
 
 # ------------------------------------------------------------------------------- databases

@@ -13,7 +13,6 @@ reads ``{url}: {what went wrong}``.
 
 from __future__ import annotations
 
-import functools
 import http.client
 import socket
 import ssl
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from ..base.errors import io_error_text
+from . import tls_settings
 
 #: Our own product token: we do not impersonate the reference's client (``ureq/2.12.1``).
 USER_AGENT = "etamil-server/0.1"
@@ -114,12 +114,6 @@ def _parse_url(url: str) -> _Target:
     return _Target(scheme, host, port or default_port, target, host_header)
 
 
-@functools.lru_cache(maxsize=1)
-def _tls_context() -> ssl.SSLContext:
-    """The system's trusted roots (loaded once per process: loading them costs milliseconds)."""
-    return ssl.create_default_context()
-
-
 def _remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
@@ -130,7 +124,7 @@ def _connect(target: _Target, url: str, deadline: float) -> http.client.HTTPConn
         raise _request_failed(url, "Network Error: timed out")
     if target.scheme == "https":
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-            target.host, target.port, timeout=timeout, context=_tls_context()
+            target.host, target.port, timeout=timeout, context=tls_settings.client_context()
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
@@ -202,6 +196,8 @@ def _send(
         raise _request_failed(url, f"Bad Request: {exc}") from None
     except http.client.HTTPException as exc:
         raise _request_failed(url, f"Bad Status: {exc!r}") from None
+    except ssl.SSLError as exc:  # with TLS 1.3 a refused client certificate is only seen here
+        raise _request_failed(url, f"Connection Failed: TLS: {exc}") from None
     except OSError as exc:
         raise _request_failed(url, f"Network Error: {io_error_text(exc)}") from None
 
@@ -292,6 +288,7 @@ def _header_record(response: http.client.HTTPResponse) -> dict[str, str]:
 
 def fetch(method: str, url: str, body: bytes | None, headers: list[tuple[str, str]]) -> Response:
     """Perform one request, following redirects. Raises :class:`HttpFailure`."""
+    tls_settings.load_once()  # the mutual-TLS settings are read (and reported) at the first request
     deadline = time.monotonic() + TOTAL_TIMEOUT
     redirects = 0
     while True:
