@@ -13,8 +13,8 @@ free loopback ports with SQLite in temporary folders; with a URL it measures tha
 
 It writes ``loadtest-results/<timestamp>/`` with report.md, report.png and results.json (every
 raw figure) and prints the report's path. The scenarios are described in their modules:
-comparison (loadtest_compare), ramp / sustained / shutdown (loadtest_scenarios), spike
-(loadtest_spike).
+comparison (loadtest_compare), ramp and sustained (loadtest_scenarios), spike (loadtest_spike),
+shutdown (loadtest_shutdown).
 """
 
 from __future__ import annotations
@@ -122,6 +122,10 @@ def run_scenario(settings: Settings, progress: Progress) -> dict:
         from .loadtest_spike import run_spike
 
         return run_spike(settings, progress)
+    if settings.scenario == "shutdown":
+        from .loadtest_shutdown import run_shutdown
+
+        return run_shutdown(settings, progress)
     from . import loadtest_scenarios
 
     return getattr(loadtest_scenarios, f"run_{settings.scenario}")(settings, progress)

@@ -169,22 +169,36 @@ def plot_sustained(results: dict, path: Path) -> Path:
 
 
 def plot_shutdown(results: dict, path: Path) -> Path:
+    """Answers and failures per second around the TERM; the server's processes and memory."""
     figure, (left, right) = _figure()
     timeline = results["timeline"]
     xs = [point["t"] for point in timeline]
-    left.plot(xs, [point["rss_total_bytes"] / MIB for point in timeline], "-", color="black", label="RSS, all")
-    left.set_ylabel("MiB")
+    left.plot(xs, [point["answered_per_second"] for point in timeline], "-", color="tab:blue", label="answered 2xx")
+    left.plot(xs, [point["failed_per_second"] for point in timeline], "-", color="tab:red",
+              label="anything else (refused, unaccepted, dropped…)")
+    left.set_ylabel("requests per second")
     left.set_ylim(bottom=0)
-    right.plot(xs, [point["processes"] for point in timeline], "-", color="tab:blue", label="server processes")
+    samples = results["processes"]
+    right.plot([s["t"] for s in samples], [s["processes"] for s in samples], "-", color="tab:blue",
+               label="server processes")
     right.set_ylabel("processes alive")
     right.set_ylim(bottom=0)
+    twin = right.twinx()
+    twin.plot([s["t"] for s in samples], [s["rss_total_bytes"] / MIB for s in samples], "-", color="black",
+              label="RSS, all (MiB)")
+    twin.set_ylabel("MiB")
+    twin.set_ylim(bottom=0)
+    twin.legend(loc="lower left", fontsize="small")
     for axis in (left, right):
-        axis.axvline(results["term_at"], color="tab:red", linestyle="--", label="SIGTERM")
+        if results["term_at"] is not None:
+            axis.axvline(results["term_at"], color="tab:red", linestyle="--", label="SIGTERM")
+        if results["exited_at"] is not None:
+            axis.axvline(results["exited_at"], color="tab:green", linestyle="--", label="master exited")
         axis.set_xlabel("seconds since the load started")
         axis.grid(True, alpha=0.3)
-        axis.legend(loc="best", fontsize="small")
-    left.set_title("shutdown under load: memory")
-    right.set_title("shutdown under load: processes")
+        axis.legend(loc="upper right", fontsize="small")
+    left.set_title("shutdown under load: answers")
+    right.set_title("shutdown under load: the server")
     return _save(figure, path)
 
 
