@@ -99,7 +99,7 @@ def machine() -> dict:
     except (OSError, IndexError, subprocess.TimeoutExpired):
         wrk = "wrk (version unknown)"
     return {"cpus": os.cpu_count(), "platform": platform.platform(terse=True), "python": platform.python_version(),
-            "wrk": wrk}
+            "wrk": wrk, "load_average": os.getloadavg()[0]}
 
 
 def results_folder(base: Path) -> Path:
@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_term)
     started = datetime.now(UTC)
     began = time.monotonic()
+    host = machine()  # before the run: the load average says how busy the machine was with other work
     progress = Progress(0)
     progress.say(f"loadtest: {settings.scenario}" + (f" against {settings.url}" if settings.url else "")
                  + f" (SECONDS={settings.seconds}, LEVELS=\"{' '.join(map(str, settings.levels))}\""
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "elapsed_seconds": time.monotonic() - began,
         "settings": settings.to_json(),
-        "machine": machine(),
+        "machine": host,
     })
     report = write_outputs(results, results_folder(settings.results_dir))
     shown = os.path.relpath(report) if not os.path.relpath(report).startswith("..") else str(report)

@@ -18,6 +18,7 @@ CONNECTIONS_GOAL = 1000
 P50_GOAL_MS = 20.0
 P99_GOAL_MS = 100.0
 RATIO_GOAL = 100.0
+LOG_TAIL = 4000  # characters of a started server's stderr kept in the results
 START_ESTIMATE = 5.0  # seconds to start, seed and stop a server (for the time-left estimate only)
 
 
@@ -67,6 +68,8 @@ def measure_server(server: Server, settings: Settings, progress: Progress) -> di
             progress.say(summary_line(run))
     settle(server)
     record["idle_after"] = idle_memory(server)
+    # what the server said on stderr: an error answer's cause (a 500's message) is only there
+    record["log_tail"] = server.log_tail(LOG_TAIL) if server.started_here else ""
     return record
 
 

@@ -5,7 +5,7 @@ that goes into results.json unchanged."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .loadtest_procs import MIB, RssSampler, cpu_delta
@@ -31,7 +31,6 @@ class Settings:
     results_dir: Path = Path("loadtest-results")
     timeout: int = DEFAULT_TIMEOUT
     baseline_max: int = BASELINE_MAX_CONNECTIONS
-    extra: dict = field(default_factory=dict)
 
     @property
     def warmup(self) -> int:

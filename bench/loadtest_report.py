@@ -57,8 +57,9 @@ def how_measured(results: dict) -> list[str]:
         f"- Each level: `wrk -t<min(2,c)> -c<c> -d{settings['seconds']}s --timeout {settings['wrk_timeout_seconds']}s` "
         f"with a Lua `done()` hook for exact percentiles; a {settings['warmup_seconds']} s unmeasured warm-up "
         "before each route's levels; the server is left to go quiet before each level.",
-        f"- Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}, {machine['wrk']}. "
-        "wrk runs on the same machine and takes CPU from the server (its share is in the CPU table).",
+        f"- Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}, {machine['wrk']}; "
+        f"load average {machine['load_average']:.2f} when the run began (other work on the machine skews the "
+        "figures). wrk runs on the same machine and takes CPU from the server (its share is in the CPU table).",
         "",
     ]
     return lines
@@ -188,6 +189,18 @@ def metrics_table(results: dict) -> list[str]:
     return ["## Success metrics of the Phase 2 plan", ""] + table(["metric", "route", "goal", "figure", "verdict"], rows)
 
 
+def server_logs(results: dict, lines_shown: int = 8) -> list[str]:
+    """The last lines a server wrote on stderr, for a server whose runs had errors."""
+    lines = []
+    for name in SERVER_ORDER:
+        server = results["servers"].get(name)
+        if not server or not server.get("log_tail") or not any(run["error_total"] for run in server["runs"]):
+            continue
+        tail = [line for line in server["log_tail"].splitlines() if line.strip()][-lines_shown:]
+        lines += [f"### {server['title']}: the last lines of its stderr", "", "```"] + tail + ["```", ""]
+    return (["## Server logs (runs with errors)", ""] + lines) if lines else []
+
+
 def render_compare(results: dict) -> str:
     title = ("# Load test: ours against the synchronous baseline" if "baseline" in results["servers"]
              else "# Load test: a running server")
@@ -197,6 +210,7 @@ def render_compare(results: dict) -> str:
     lines += ["## Errors by kind", ""] + error_note(results)
     lines += errors_table(results, {name: results["servers"][name]["runs"]
                                     for name in SERVER_ORDER if name in results["servers"]})
+    lines += server_logs(results)
     lines += memory_tables(results)
     lines += cpu_tables(results)
     lines += how_measured(results)

@@ -24,7 +24,8 @@ def _header(results: dict, title: str) -> list[str]:
         f"- Server: **{server['title']}**: {server['command']}",
         f"- Route: `{ROUTES['read'].label}` (the read route of examples/ledger_api.qmz).",
         f"- Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}, {machine['wrk']}; "
-        "the load generator runs on the same machine.",
+        f"load average {machine['load_average']:.2f} when the run began; the load generator runs on the same "
+        "machine.",
         f"- Settings: SECONDS={settings['seconds']}, LEVELS=\"{' '.join(map(str, settings['levels']))}\""
         + (f", DURATION={settings['duration']}" if results["kind"] == "sustained" else "") + ".",
         "",
