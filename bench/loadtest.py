@@ -92,6 +92,17 @@ def parse_arguments(argv: list[str]) -> Settings:
     return settings
 
 
+def parameters_text(settings: Settings) -> str:
+    """The parameters that shape this run, as make variables (LEVELS only where the scenario uses
+    the list: the ramp, sustained and shutdown scenarios have their own defaults)."""
+    shown = [f"SECONDS={settings.seconds}"]
+    if settings.scenario == "compare" or settings.levels_given:
+        shown.append(f"LEVELS=\"{' '.join(map(str, settings.levels))}\"")
+    if settings.scenario == "sustained":
+        shown.append(f"DURATION={settings.duration}")
+    return ", ".join(shown)
+
+
 def machine() -> dict:
     try:
         wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10).stdout.splitlines()[0]
@@ -169,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     host = machine()  # before the run: the load average says how busy the machine was with other work
     progress = Progress(0)
     progress.say(f"loadtest: {settings.scenario}" + (f" against {settings.url}" if settings.url else "")
-                 + f" (SECONDS={settings.seconds}, LEVELS=\"{' '.join(map(str, settings.levels))}\""
-                 + (f", DURATION={settings.duration}" if settings.scenario == "sustained" else "") + ")")
+                 + f" ({parameters_text(settings)})")
     try:
         results = run_scenario(settings, progress)
     except (ServerError, WrkError) as error:

@@ -39,7 +39,8 @@ class Settings:
 
     def to_json(self) -> dict:
         return {
-            "seconds": self.seconds, "levels": list(self.levels), "scenario": self.scenario,
+            "seconds": self.seconds, "levels": list(self.levels), "levels_given": self.levels_given,
+            "scenario": self.scenario,
             "duration": self.duration, "url": self.url, "warmup_seconds": self.warmup,
             "wrk_timeout_seconds": self.timeout, "baseline_max_connections": self.baseline_max,
         }

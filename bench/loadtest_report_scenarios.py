@@ -26,7 +26,8 @@ def _header(results: dict, title: str) -> list[str]:
         f"- Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}, {machine['wrk']}; "
         f"load average {machine['load_average']:.2f} when the run began; the load generator runs on the same "
         "machine.",
-        f"- Settings: SECONDS={settings['seconds']}, LEVELS=\"{' '.join(map(str, settings['levels']))}\""
+        f"- Settings: SECONDS={settings['seconds']}"
+        + (f", LEVELS=\"{' '.join(map(str, settings['levels']))}\"" if settings.get("levels_given") else "")
         + (f", DURATION={settings['duration']}" if results["kind"] == "sustained" else "") + ".",
         "",
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.loadtest import UsageError, main, parse_arguments, parse_levels, results_folder
+from bench.loadtest import UsageError, main, parameters_text, parse_arguments, parse_levels, results_folder
 from bench.loadtest_measure import DEFAULT_DURATION, DEFAULT_LEVELS, DEFAULT_SECONDS
 
 
@@ -67,3 +67,10 @@ def test_results_folders_never_collide(tmp_path):
     first.mkdir()
     second = results_folder(tmp_path)
     assert second != first and second.parent == tmp_path
+
+
+def test_the_parameters_line_shows_levels_only_where_they_apply():
+    assert parameters_text(parse_arguments([])) == 'SECONDS=10, LEVELS="1 10 100 1000"'
+    assert parameters_text(parse_arguments(["--scenario", "ramp"])) == "SECONDS=10"
+    assert parameters_text(parse_arguments(["--scenario", "sustained", "--levels", "50", "--duration", "60"])) == \
+        'SECONDS=10, LEVELS="50", DURATION=60'
