@@ -24,3 +24,15 @@ def wrk_installed():
         if os.environ.get("ETAMIL_TEST_REQUIRE_SERVICES") == "1":
             pytest.fail("wrk is not installed (bash bench/install_wrk.sh) and CI requires it")
         pytest.skip("wrk is not installed (bash bench/install_wrk.sh)")
+
+
+@pytest.fixture
+def plotting():
+    """matplotlib (the loadtest extra, also in the test extra) must be importable; elsewhere the
+    test skips, except in CI, where it is a failure."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        if os.environ.get("ETAMIL_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail("matplotlib is not installed: pip install -e '.[test]' (or '.[loadtest]')")
+        pytest.skip("matplotlib is not installed (pip install -e '.[loadtest]')")

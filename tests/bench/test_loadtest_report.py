@@ -3,13 +3,13 @@ are in test_make_loadtest and test_loadtest_shutdown)."""
 
 from __future__ import annotations
 
-from PIL import Image
+import pytest
 
-from bench.loadtest_plot import HEIGHT, WIDTH, plot
 from bench.loadtest_report import render
 from bench.loadtest_scenarios import find_knee, memory_growth
 from bench.loadtest_spike import analyse, schedule
 
+pytestmark = pytest.mark.usefixtures("plotting")
 MIB = 1024 * 1024
 COMMON = {
     "started": "2026-01-01 00:00:00 UTC", "notes": [],
@@ -31,6 +31,10 @@ def step(connections: int, p99: float, errors: int = 0) -> dict:
 
 
 def check_plot(results: dict, tmp_path) -> None:
+    from PIL import Image  # matplotlib's own dependency: there when the plotting fixture passed
+
+    from bench.loadtest_plot import HEIGHT, WIDTH, plot
+
     path = plot(results, tmp_path / "report.png")
     with Image.open(path) as image:
         assert image.size == (WIDTH, HEIGHT)

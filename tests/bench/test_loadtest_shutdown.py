@@ -8,7 +8,7 @@ import json
 from bench.loadtest import main
 
 
-def test_shutdown_under_load_drops_nothing_and_exits_0(tmp_path, wrk_installed, capsys):
+def test_shutdown_under_load_drops_nothing_and_exits_0(tmp_path, wrk_installed, plotting, capsys):
     assert main(["--scenario", "shutdown", "--seconds", "2", "--levels", "20", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "shutdown · 20 keep-alive clients · SIGTERM after 2 s" in out
