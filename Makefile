@@ -41,7 +41,9 @@ $(INSTALLED): setup.cfg pyproject.toml | $(PY)
 services:
 	bash .ci/services.sh
 
+# wrk drives the load-test tests: installed when root; elsewhere its tests skip (CI requires it)
 test: install services
+	bash bench/install_wrk.sh || [ "$${ETAMIL_TEST_REQUIRE_SERVICES:-0}" != 1 ]
 	$(PY) -m pytest -q
 
 lint: install
@@ -54,5 +56,15 @@ serve: install
 	@mkdir -p $(dir $(LEDGER_DB))
 	LEDGER_DB=$(LEDGER_DB) $(ETAMIL) serve $(PROGRAM) --port $(PORT)
 
+# make loadtest [SECONDS=10] [LEVELS="1 10 100 1000"] [SCENARIO=ramp|spike|sustained|shutdown]
+#               [DURATION=600] [ETAMIL_URL=http://127.0.0.1:8080]   (docs/OPERATIONS.md, Measuring)
+# The variables reach the script as arguments, never through the environment: SECONDS is bash's
+# own counter, so only a SECONDS given on make's command line counts.
+LOADTEST_SECONDS = $(if $(filter command line,$(origin SECONDS)),$(SECONDS))
+LOADTEST_ARGS = $(strip $(if $(LOADTEST_SECONDS),--seconds '$(LOADTEST_SECONDS)') \
+	$(if $(LEVELS),--levels '$(LEVELS)') $(if $(SCENARIO),--scenario '$(SCENARIO)') \
+	$(if $(DURATION),--duration '$(DURATION)') $(if $(ETAMIL_URL),--url '$(ETAMIL_URL)'))
 loadtest: install
-	$(PY) bench/http_bench.py load http://127.0.0.1:$(PORT)/
+	bash bench/install_wrk.sh
+	$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q -e '.[loadtest]' --config-settings editable_mode=compat
+	$(PY) -m bench.loadtest $(LOADTEST_ARGS)

@@ -2,7 +2,7 @@
 
     python3 bench/http_bench.py hello      # bench/http_hello.sh
     python3 bench/http_bench.py io         # bench/http_io.sh
-    python3 bench/http_bench.py load URL   # bench/loadtest.sh (a server that is already running)
+    python3 bench/http_bench.py load URL   # a server that is already running (one wrk line per level)
 
 ``hello``: our server (gunicorn -c conf/etamil.py) serving the one-route hello world, against
 (b) gunicorn + uvicorn's worker serving a bare ASGI hello world and (c) a bare uvloop + httptools
