@@ -1,4 +1,4 @@
-"""``jEcAZ.qmz`` natively (LANGUAGE.md §17.7): compact JSON out, a lenient reader in.
+r"""``jEcAZ.qmz`` natively (LANGUAGE.md §17.7): compact JSON out, a lenient reader in.
 
 Both definitions recurse once per nesting level, so the natives count the call depth the
 definitions would reach and raise the 256-frame error exactly when a definition would (its
@@ -8,11 +8,12 @@ index the text with ``எழுத்து``.
 
 The reader has two paths for text:
 
-* Python's ``json`` module (C), when its answer is provably the definition's: the text has no
-  backslash (``json`` decodes escapes the definition does not), no quote that is part of a
-  longer letter (the definition sees no quote there), few enough brackets that no nesting can
-  reach the depth limit, and every number is one the definition reads the same (``json``
-  hands us the digits). Anything ``json`` refuses goes to ...
+* Python's ``json`` module (C), when its answer is provably the definition's: no escape but
+  ``\" \\ \/ \n \t \r`` (``json`` decodes ``\b``, ``\f``, ``\uXXXX``, the definition does not), and
+  escapes only in ASCII text; no quote that is part of a longer letter (the definition sees no
+  quote there); few enough brackets that no nesting can reach the depth limit; every number one
+  the definition reads the same (``json`` hands us the digits). Anything ``json`` refuses goes
+  to ...
 * ... the letter-by-letter reader below, the definition's steps in Python; it also gives every
   failure message.
 """
@@ -51,12 +52,11 @@ TRAILING = "ஜேசான் முடிந்த பின் கூடு�
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\r\n": "\\r\\n"}
 # On code points the table gives the same text for every ASCII string, CR LF included.
 _ASCII_ESCAPES = str.maketrans({char: ESCAPES[char] for char in '"\\\n\t\r'})
-_ESCAPED = re.compile('["\\\\\n\t\r]')
 
 
 def quoted(s: str) -> str:
     """ஜேசான்_சரம் of a string: quoted, escaped letter by letter."""
-    if _ESCAPED.search(s) is None:
+    if '"' not in s and "\\" not in s and "\n" not in s and "\t" not in s and "\r" not in s:
         return '"' + s + '"'
     if s.isascii():
         return '"' + s.translate(_ASCII_ESCAPES) + '"'
@@ -64,8 +64,75 @@ def quoted(s: str) -> str:
     return '"' + "".join([get(letter, letter) for letter in text.letters(s)]) + '"'
 
 
+#: record keys come back request after request: their quoted forms, kept (a bounded number)
+_QUOTED_KEYS: dict[str, str] = {}
+_QUOTED_KEYS_MAX = 4096
+
+
+def _quoted_key(key: str) -> str:
+    found = _QUOTED_KEYS.get(key)
+    if found is None:
+        if len(_QUOTED_KEYS) >= _QUOTED_KEYS_MAX:
+            _QUOTED_KEYS.clear()
+        found = _QUOTED_KEYS[key] = quoted(key)
+    return found
+
+
+def number_text(n: Decimal) -> str:
+    """The display form of a number (``numbers.display``), by the quicker ``str`` where that
+    writes no exponent (the model's exponents are never positive, so only small numbers get one)."""
+    written = str(n)
+    if "E" in written:
+        return numbers.display(n)
+    if "." in written:
+        written = written.rstrip("0")
+        if written[-1] == ".":
+            written = written[:-1]
+    return written
+
+
+#: Below this depth a record's or an array's scalars are written in place: every call the
+#: definition makes for them (ஜேசான்_ஆக்கு, ஜேசான்_சரம், எழுத்து_மறை: d + 1 .. d + 3) stays within
+#: the limit, so only containers need to look at the depth again.
+_ROOMY = MAX_DEPTH - 3
+
+
 def encode(v: Any, d: int) -> str:
     """ஜேசான்_ஆக்கு(v) called at depth ``d``."""
+    kind = type(v)
+    if kind is dict:
+        if d > _ROOMY:
+            return _encode_near_the_limit(v, d)
+        parts = []
+        for key in sorted(v):
+            item = v[key]
+            kind = type(item)
+            if kind is Decimal:
+                written = number_text(item)
+            elif kind is str:
+                written = quoted(item)
+            else:
+                written = encode(item, d + 1)
+            parts.append(_quoted_key(key) + ":" + written)
+        return "{" + ",".join(parts) + "}"
+    if kind is list:
+        if d > _ROOMY:
+            return _encode_near_the_limit(v, d)
+        parts = []
+        for item in v:
+            kind = type(item)
+            if kind is Decimal:
+                parts.append(number_text(item))
+            elif kind is str:
+                parts.append(quoted(item))
+            else:
+                parts.append(encode(item, d + 1))
+        return "[" + ",".join(parts) + "]"
+    return _encode_near_the_limit(v, d)
+
+
+def _encode_near_the_limit(v: Any, d: int) -> str:
+    """ஜேசான்_ஆக்கு(v) at depth ``d``, looking at the depth of every call the definition makes."""
     if d > MAX_DEPTH:
         call_depth()
     kind = type(v)
@@ -75,7 +142,7 @@ def encode(v: Any, d: int) -> str:
             call_depth()
         return quoted(v)
     if kind is Decimal:
-        return numbers.display(v)
+        return number_text(v)
     if kind is dict:
         if d >= MAX_DEPTH - 1:
             for key in v:  # each key is quoted at d + 1, its letters at d + 2
@@ -298,6 +365,10 @@ _JOINED_QUOTE = regex.compile(
 )
 
 
+#: A backslash before anything but the escapes both readers decode alike.
+_OTHER_ESCAPE = re.compile(r'\\[^"\\/ntr]')
+
+
 class _NotTheSame(Exception):
     """``json`` read something the definition reads otherwise (or not at all)."""
 
@@ -320,7 +391,9 @@ _DECODER = json.JSONDecoder(parse_float=_json_number, parse_int=_json_number,
 def _by_json(source: str, d: int) -> Any:
     """The value of ``source`` if ``json`` reads it exactly as the definition would, else
     :class:`_NotTheSame`."""
-    if "\\" in source:
+    if "\\" in source and (not source.isascii() or _OTHER_ESCAPE.search(source)):
+        # json decodes \b, \f and \uXXXX, the definition does not; in other scripts a mark after
+        # the escaped letter would join it (a false alarm on an escaped backslash just costs time)
         raise _NotTheSame
     # k nested brackets put the deepest call at d + 4 + 3k at most (an object adds three frames)
     brackets = source.count("[") + source.count("{")
