@@ -553,9 +553,8 @@ class _Generator:
             body.extend(statements)
         body.append("return None")
         lines = [indent + header] + [indent + "    " + line for line in body]
-        if name in self.native:  # replaced by its native, which keeps the definition at hand
-            python = self.function_python[name]
-            lines.append(f"{indent}{python} = {self.constant(self.native[name], prefix='N')}({python})")
+        if name in self.native:  # runs natively; the definition stays at hand (runtime/native)
+            return native.gated(self.native[name], lines, self.function_python[name], indent, self.constant)
         return lines
 
     # ------------------------------------------------------------------ statements

@@ -9,9 +9,9 @@ How it fits together:
 
 * The eTamil sources in ``etamil_server/stdlib/nUlakam/`` stay the executable definition: the
   compiler compiles every function as written. For a function whose winning definition (§9.4: the
-  last one) came from a bundled file, it then rebinds the compiled function to
-  ``binder(compiled)`` (:func:`bindings`). The native therefore always has the compiled
-  definition at hand, with the same calling convention ``(rt, depth, *arguments)``.
+  last one) came from a bundled file (:func:`bindings`) it renames the compiled definition and
+  puts a gate in its place (:func:`gated`) that calls the native, with the definition at hand.
+  Both have the calling convention of compiled functions, ``(rt, depth, *arguments)``.
 * A native handles the inputs the module is meant for (text, numbers, arrays, records) in Python
   and hands anything else to the definition (by raising :class:`Unusual`), so an odd input (an
   array where text is expected, a position with a scale) behaves exactly as written. The same
@@ -154,10 +154,19 @@ def _nodes(root: Any) -> Iterator[Any]:
             stack.extend(getattr(node, field, None) for field in syntax.node_fields(type(node)))
 
 
-def bindings(functions: Mapping[str, syntax.FunctionDef]) -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
-    """For the program whose winning function definitions are ``functions`` (name -> definition):
-    name -> ``binder``, where ``binder(compiled_definition)`` is the callable to use instead.
-    Empty when the switch is off."""
+class Binding:
+    """A native as one program uses it: calls at a depth above ``limit`` go to the definition."""
+
+    __slots__ = ("native", "limit")
+
+    def __init__(self, native: Native, limit: int):
+        self.native = native
+        self.limit = limit
+
+
+def bindings(functions: Mapping[str, syntax.FunctionDef]) -> dict[str, Binding]:
+    """For the program whose winning function definitions are ``functions`` (name ->
+    definition): the ones that run natively. Empty when the switch is off."""
     candidates = {}
     for name, function in functions.items():
         file = bundled_file(function)
@@ -180,8 +189,7 @@ def bindings(functions: Mapping[str, syntax.FunctionDef]) -> dict[str, Callable[
         chain = _chain(name, calls, candidates, chains, set())
         if chain is None and not entry.own_depth:
             raise ValueError(f"the native of {name} must count its call depth (its definition recurses)")
-        limit = MAX_DEPTH if chain is None else MAX_DEPTH - chain
-        result[name] = _binder(entry, limit)
+        result[name] = Binding(entry, MAX_DEPTH if chain is None else MAX_DEPTH - chain)
     return result
 
 
@@ -208,69 +216,28 @@ def _chain(name: str, calls: Mapping[str, set[str]], functions: Mapping[str, Any
     return deepest
 
 
-def _binder(entry: Native, limit: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    make = _GATES[entry.arity]
+def gated(binding: Binding, lines: list[str], python: str, indent: str,
+          constant: Callable[[Any, str], str]) -> list[str]:
+    """The generated code of a natively run function: ``lines`` (the compiled definition, whose
+    first line is ``def <python>(_rt, _d, ...):``) renamed, and in its place a gate. Past the
+    binding's depth limit some call the definition stands for would fail, and a stopped run must
+    stop where the definition would: both go to the definition, as does an :class:`Unusual`
+    input. (Generated rather than a Python closure: a definition that must be a closure is made
+    afresh for every run, and so is its gate; a ``def`` is the cheapest way to make one.)
+    ``constant(value, prefix)`` names a value in the generated module."""
+    header = lines[0]
+    definition = python + "_def"
+    renamed = header.replace(f"def {python}(", f"def {definition}(", 1)
+    parameters = header[header.index("(") + 1 : header.rindex(")")]
+    impl = constant(binding.native.impl, "N")
+    unusual = constant(Unusual, "N")
+    return [renamed, *lines[1:]] + [indent + line for line in (
+        f"def {python}({parameters}):",
+        f"    if _d > {binding.limit} or _rt.stop: return {definition}({parameters})",
+        f"    try: return {impl}({parameters})",
+        f"    except {unusual}: return {definition}({parameters})",
+    )]
 
-    def bind(definition: Callable[..., Any]) -> Callable[..., Any]:
-        return make(entry.impl, definition, limit)
-
-    return bind
-
-
-# The gates, one per arity (no *args on the hot path). Past ``limit`` some call the definition
-# stands for would exceed the depth limit, and a stopped run must stop where the definition
-# would: both go to the definition.
-
-
-def _gate0(impl, definition, limit):
-    def run(rt, d):
-        if d > limit or rt.stop:
-            return definition(rt, d)
-        try:
-            return impl(rt, d)
-        except Unusual:
-            return definition(rt, d)
-
-    return run
-
-
-def _gate1(impl, definition, limit):
-    def run(rt, d, a):
-        if d > limit or rt.stop:
-            return definition(rt, d, a)
-        try:
-            return impl(rt, d, a)
-        except Unusual:
-            return definition(rt, d, a)
-
-    return run
-
-
-def _gate2(impl, definition, limit):
-    def run(rt, d, a, b):
-        if d > limit or rt.stop:
-            return definition(rt, d, a, b)
-        try:
-            return impl(rt, d, a, b)
-        except Unusual:
-            return definition(rt, d, a, b)
-
-    return run
-
-
-def _gate3(impl, definition, limit):
-    def run(rt, d, a, b, c):
-        if d > limit or rt.stop:
-            return definition(rt, d, a, b, c)
-        try:
-            return impl(rt, d, a, b, c)
-        except Unusual:
-            return definition(rt, d, a, b, c)
-
-    return run
-
-
-_GATES = {0: _gate0, 1: _gate1, 2: _gate2, 3: _gate3}
 
 # The modules register their natives on import.
 from . import ani, col, jecaz, kacu, kaniqam, kuriyakkam, panam, porul  # noqa: E402, F401
