@@ -33,7 +33,7 @@ from typing import Any
 from ..base.errors import EtamilError, undefined_variable
 from ..base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from ..lang import syntax as ast
-from . import ops
+from . import native, ops
 from .builtins import Builtin, registry
 from .context import RunContext
 from .values import display
@@ -216,6 +216,10 @@ class _Generator:
         self.namespace: dict[str, Any] = {}
         self.functions: dict[str, ast.FunctionDef] = {}
         _walk_functions(statements, self.functions)
+        try:  # the bundled library's functions that run natively (runtime/native): name -> binder
+            self.native = native.bindings(self.functions)
+        except native.SwitchError as error:
+            raise CompileError(str(error)) from None
         self.function_python: dict[str, str] = {}
         for index, name in enumerate(self.functions):
             self.function_python[name] = f"F{index}_{re.sub(r'[^A-Za-z0-9_]', '', name)[:20]}"
@@ -548,7 +552,10 @@ class _Generator:
         else:
             body.extend(statements)
         body.append("return None")
-        return [indent + header] + [indent + "    " + line for line in body]
+        lines = [indent + header] + [indent + "    " + line for line in body]
+        if name in self.native:  # runs natively; the definition stays at hand (runtime/native)
+            return native.gated(self.native[name], lines, self.function_python[name], indent, self.constant)
+        return lines
 
     # ------------------------------------------------------------------ statements
     def block(self, statements: list[ast.Stmt], scope: _Scope, flow: _Flow) -> list[str]:

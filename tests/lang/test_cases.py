@@ -24,6 +24,10 @@ expectations are comments inside the program:
     the case talks to that server on 127.0.0.1; without it the case is skipped with a one-line
     reason — or fails, when ``ETAMIL_TEST_REQUIRE_SERVICES=1`` (CI) says the server must be there.
 
+A case that imports the standard library (its text mentions ``nUlakam``) runs twice: with the
+native implementations and, as ``<case>:definitions``, with ``ETAMIL_NATIVE_STDLIB=0`` (the
+eTamil definitions); a ``// env:`` directive for that variable wins.
+
 A directive may stand on its own line or after code on the same line. Exactly one space
 after the colon is dropped, so ``// expect:   x`` expects ``"  x"``. Files are split on
 line feeds only: a case may deliberately contain carriage returns or other odd characters.
@@ -153,11 +157,28 @@ def _assert_fragments_in_order(stderr: str, fragments: list[str], report: str) -
 
 
 CASE_PATHS = discover()
+NATIVE_SWITCH = "ETAMIL_NATIVE_STDLIB"
 
 
-@pytest.mark.parametrize("path", CASE_PATHS, ids=[str(p.relative_to(CASES_DIR)) for p in CASE_PATHS])
-def test_case(path: Path) -> None:
+def _parameters() -> list:
+    """Every case once; a case that uses the standard library twice: with its native functions
+    and with the eTamil definitions (``:definitions``), which must behave the same."""
+    parameters = []
+    for path in CASE_PATHS:
+        name = str(path.relative_to(CASES_DIR))
+        if "nUlakam" not in path.read_text(encoding="utf-8", errors="replace"):
+            parameters.append(pytest.param(path, None, id=name))
+            continue
+        parameters.append(pytest.param(path, "1", id=name))
+        parameters.append(pytest.param(path, "0", id=name + ":definitions"))
+    return parameters
+
+
+@pytest.mark.parametrize(("path", "native_switch"), _parameters())
+def test_case(path: Path, native_switch: str | None) -> None:
     case = parse_case(path)
+    if native_switch is not None:
+        case.env.setdefault(NATIVE_SWITCH, native_switch)
     _require_services(case)
     stdin = "\n".join(case.stdin_lines).encode("utf-8") if case.stdin_lines is not None else b""
     completed = subprocess.run(
