@@ -42,7 +42,7 @@ from bench.http_bench import (  # noqa: E402
 ROUTES = REPO / "bench" / "routes" / "routes.qmz"
 POOL_MAX = os.environ.get("BENCH_DB_POOL_MAX", "32")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-ENTRY = '{"account": "cash", "amount": "1250.50", "note": "rent for the month of june"}'
+ENTRY = '{"account": "cash", "amount": "1250.50", "note": "rent for the month of june!!"}'  # 80 bytes
 
 # (label, path, connections, wrk Lua script or None)
 CASES = [

@@ -6,7 +6,7 @@ bundled library's eTamil definitions against its native implementations (issue 8
 Measured, each once with ``ETAMIL_NATIVE_STDLIB=0`` and once natively, alternating:
 
 * the GST route ``GET /gst?amount=1000.50&rate=18`` and the entry route ``POST /entry`` (an
-  80-byte JSON body) of bench/routes/fintech.qmz, and ``GET /hello``: compiled as the server does
+  80-byte JSON body) of bench/routes/routes.qmz (the program bench/http_routes.py serves), and ``GET /hello/ravi``: compiled as the server does
   (``App.from_program``), each request ``App.dispatch`` + ``App.run_route`` on a pooled context;
 * ``ஜேசான்_ஆக்கு`` of a six-field record and ``ஜேசான்_படி`` of the 80-byte body: one call per
   iteration of a compiled eTamil loop (the cost of the empty loop is printed too).
@@ -41,14 +41,15 @@ from etamil_server.runtime.context import RunContext  # noqa: E402
 from etamil_server.web.app import App  # noqa: E402
 from etamil_server.web.request import Request  # noqa: E402
 
-PROGRAM = HERE / "routes" / "fintech.qmz"
-ENTRY_BODY = b'{"account":"4001","date":"2024-04-01","amount":25000.50,"narration":"Rent, May"}'
+PROGRAM = HERE / "routes" / "routes.qmz"
+# the body bench/http_routes.py posts (80 bytes)
+ENTRY_BODY = b'{"account": "cash", "amount": "1250.50", "note": "rent for the month of june!!"}'
 RECORD = {"amount": Decimal("1000.50"), "rate": Decimal(18), "gst": Decimal("180.09"),
           "cgst": Decimal("90.045"), "sgst": Decimal("90.045"), "total": Decimal("1180.59")}
 REQUESTS = {
     "GST route": ("GET", "/gst?amount=1000.50&rate=18", b"", 200),
     "entry route": ("POST", "/entry", ENTRY_BODY, 201),
-    "hello route": ("GET", "/hello", b"", 200),
+    "hello route": ("GET", "/hello/ravi", b"", 200),
 }
 GOALS_US = {"GST route": 15.0, "encode (six fields)": 5.0, "parse (80 bytes)": 10.0}
 LOOP = """இறக்கு "nUlakam/jEcAZ.qmz";
