@@ -74,10 +74,10 @@ def pg_via_proxy(pg_params, tcp_proxy):
 
 class PgBouncer:
     """``pgbouncer`` with its own configuration in a temporary directory, on a free port, in
-    transaction pooling mode with ONE server connection: every client shares it, so any session
-    state a driver leaves behind would meet the next client."""
+    transaction pooling mode with ``pool_size`` server connections (one by default: every client
+    shares it, so any session state a driver leaves behind would meet the next client)."""
 
-    def __init__(self, params: dict[str, str]):
+    def __init__(self, params: dict[str, str], pool_size: int = 1):
         self.directory = tempfile.mkdtemp(prefix="etamil-pgbouncer-")
         self.port = _free_port()
         self.user = params["user"]
@@ -93,7 +93,7 @@ class PgBouncer:
             "auth_type = trust",
             f"auth_file = {self.directory}/userlist.txt",
             "pool_mode = transaction",
-            "default_pool_size = 1",
+            f"default_pool_size = {pool_size}",
             "max_client_conn = 200",
             "query_wait_timeout = 20",
             "server_reset_query =",
@@ -140,15 +140,28 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def pgbouncer(pg_params):
-    """A private PgBouncer (transaction pooling, one server connection) before the test server."""
+def _need_pgbouncer() -> None:
     if shutil.which("pgbouncer") is None:
         message = "pgbouncer is not installed (apt-get install pgbouncer; .ci/packages.sh does it)"
         if REQUIRE_SERVICES:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_params):
+    """A private PgBouncer (transaction pooling, one server connection) before the test server."""
+    _need_pgbouncer()
     bouncer = PgBouncer(pg_params)
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_wide(pg_params):
+    """The same with four server connections (for clients that each pin one)."""
+    _need_pgbouncer()
+    bouncer = PgBouncer(pg_params, pool_size=4)
     yield bouncer
     bouncer.stop()
 
