@@ -94,11 +94,14 @@ class ProgramShape:
         self.uses_database = uses_database
         self.path = path
         self.files = files
-        #: every ``தளம்_இணை`` to PostgreSQL by line: (line, column, recipe or None when the
-        #: connection text depends on the run)
-        self.postgres: list[tuple[int, int, ConnectionRecipe | None]] = [
-            (node.line, node.column, recipe) for node, recipe in (postgres or [])
-        ]
+        #: every ``தளம்_இணை`` to PostgreSQL, those at the top of the prelude (they run before
+        #: every request and tick) first, then by line: (line, column, recipe or None when the
+        #: connection text depends on the run, whether it is at the top of the prelude)
+        top = {id(statement) for statement in prelude}
+        self.postgres: list[tuple[int, int, ConnectionRecipe | None, bool]] = sorted(
+            ((node.line, node.column, recipe, id(node) in top) for node, recipe in (postgres or [])),
+            key=lambda entry: (not entry[3], entry[0], entry[1]),
+        )
 
     @property
     def has_routes(self) -> bool:
@@ -121,8 +124,7 @@ def program_shape(program: syntax.Program) -> ProgramShape:
     nodes = list(_nodes(program.statements))
     connects = [node for node in nodes if isinstance(node, syntax.DbConnect)]
     files = list(program.files) or ([program.path] if program.path else [])
-    postgres = sorted((node for node in connects if node.db_type == "PostgreSQL"),
-                      key=lambda node: (node.line, node.column))
+    postgres = [node for node in connects if node.db_type == "PostgreSQL"]
     recipes = _Recipes(program.statements, nodes) if postgres else None
     return ProgramShape(routes, timers, prelude, bool(connects), program.path, files,
                         [(node, recipes.recipe(node)) for node in postgres] if recipes else [])

@@ -131,21 +131,27 @@ class FileSchedule:
 
 
 def cluster_leadership(app: Any, environ: Any = None) -> AdvisoryLeadership | None:
-    """The cluster-wide lock for ``app``'s timers: on the first PostgreSQL database the program
-    connects to whose connection text is known without running it; None (per-host timers) when
-    there is none, with a warning when the program has timers and uses PostgreSQL."""
+    """The cluster-wide lock for ``app``'s timers, on the PostgreSQL database the program connects
+    to: a ``தளம்_இணை`` at the top of the prelude (it runs before every tick) if there is one,
+    else the first other one, whose connection text is known without running the program and is
+    not empty (an empty text is how a program says "not configured", e.g. in the branch of a
+    program that can also run on SQLite). None (per-host timers) when there is none, with a
+    warning when the program has timers and connects to PostgreSQL."""
     connects = getattr(app, "postgres_connects", None) or []
     if not app.timers or not connects:
         return None
     environ = os.environ if environ is None else environ
-    for _line, _column, recipe in connects:
-        if recipe is not None:
+    for _line, _column, recipe, _top in connects:
+        if recipe is not None and recipe.text(environ).strip():
             from ..host.db import pool as db_pool
             from ..host.db.advisory import AdvisoryLeadership, program_key
 
             name = os.path.basename(app.path or "") or "<stdin>"
             return AdvisoryLeadership(recipe.text(environ), program_key(name), db_pool.get_pool().settings, name)
-    line, column, _ = connects[0]
+    unknown = [(line, column) for line, column, recipe, _top in connects if recipe is None]
+    if not unknown:
+        return None  # every PostgreSQL connection text is empty here: the program runs without it
+    line, column = unknown[0]
     ERROR_LOG.warning(
         "etamil-server: timers run once per host, not once per cluster: the PostgreSQL connection text "
         "at line %s, column %s is only known when the program runs (use literal text or சூழல்(\"NAME\", "

@@ -10,7 +10,7 @@ from etamil_server.lang.shape import program_shape
 
 
 def recipes(source: str):
-    return [recipe for _line, _column, recipe in program_shape(load_text(source)).postgres]
+    return [recipe for _line, _column, recipe, _top in program_shape(load_text(source)).postgres]
 
 
 def texts(source: str, environ: dict[str, str]):
@@ -49,6 +49,17 @@ def test_connects_inside_branches_and_routes_count_and_other_databases_do_not():
     வழி பெறு, "/" { தளம்_இணை PostgreSQL, "host=route"; பதில் 200, "ok"; }
     """
     assert texts(source, {"LEDGER_PG": "host=x"}) == ["host=x", "host=route"]
+
+
+def test_connects_at_the_top_of_the_prelude_come_first():
+    source = """
+    வழி பெறு, "/" { தளம்_இணை PostgreSQL, "host=route"; பதில் 200, "ok"; }
+    தளம்_இணை போச்குரசீகுல், "host=prelude";
+    """
+    entries = program_shape(load_text(source)).postgres
+    assert [(recipe.text({}), top) for _line, _column, recipe, top in entries] == [
+        ("host=prelude", True), ("host=route", False),
+    ]
 
 
 @pytest.mark.parametrize(

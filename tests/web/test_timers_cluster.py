@@ -158,6 +158,18 @@ def test_the_program_s_own_database_is_used_for_the_lock(monkeypatch):
 
     assert lock is not None and lock.text == PG_DSN and lock.key == program_key("ledger_api.qmz")
     assert cluster_leadership(app, {}).text == "host=nowhere"
+    assert cluster_leadership(app, {"LEDGER_PG": " "}) is None  # empty: not configured
+
+
+def test_an_empty_text_in_a_branch_means_the_program_runs_without_postgres():
+    program = load_text(
+        'பிஜி = சூழல்("LEDGER_PG", "");\n'
+        '(பிஜி != "") எனில் { தளம்_இணை போச்குரசீகுல், பிஜி; } இன்றேல் { தளம்_இணை சீகுலைட், ":memory:"; }\n'
+        'இடைவெளி 5 { அச்சு "tick"; }\nவழி பெறு, "/" { பதில் 200, "ok"; }\n'
+    )
+    app = App.from_program(program, mode="ours")
+    assert cluster_leadership(app, {}) is None
+    assert cluster_leadership(app, {"LEDGER_PG": PG_DSN}).text == PG_DSN
 
 
 def test_without_timers_or_postgres_there_is_no_cluster_lock(caplog):
