@@ -145,6 +145,7 @@ class Host:
             }
         )
         environment.update(env or {})
+        self.processes = int(environment["ETAMIL_PROCESSES"])
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 ["ip", "netns", "exec", self.namespace, sys.executable, "-m", "gunicorn", "-c", str(CONF)],
@@ -166,13 +167,14 @@ class Host:
         return booted
 
     def wait_ready(self, exclude: set[int] = frozenset()) -> Host:
-        """Until both workers (none of ``exclude``) run their loop and /ready answers 200."""
+        """Until every worker (none of ``exclude``) runs its loop and /ready answers 200."""
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"host {self.name}: gunicorn exited {self.process.returncode}:\n{self.output}")
             booted = set(self.booted_workers())
-            if len(booted) == 2 and not booted & set(exclude) and len(self.workers()) == 2:
+            count = self.processes
+            if len(booted) == count and not booted & set(exclude) and len(self.workers()) == count:
                 try:
                     if get(self.address, HOST_PORT, "/ready")[0] == "HTTP/1.1 200 OK":
                         return self
