@@ -84,4 +84,9 @@ if command -v redis-server >/dev/null 2>&1; then
     fi
 fi
 
+# ---------------------------------------------------------------- packages (multi-host, pgbouncer tests)
+# nginx, pgbouncer and iproute2 for tests/e2e/test_multihost.py and the transaction pooling tests;
+# those tests start private instances of nginx and pgbouncer themselves.
+bash "$(dirname "$0")/packages.sh"
+
 say "PostgreSQL, MariaDB and Redis are ready"

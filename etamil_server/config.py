@@ -116,6 +116,10 @@ class DatabaseSettings:
     check_idle: float = 30.0  # ETAMIL_DB_CHECK_IDLE: a connection idle this long is pinged before use
     max_lifetime: float = 3600.0  # ETAMIL_DB_MAX_LIFETIME: close connections older than this; 0 = never
     connect_timeout: float = 5.0  # ETAMIL_DB_CONNECT_TIMEOUT: PostgreSQL/MySQL connect; 0 = none
+    #: ETAMIL_DB_TRANSACTION_POOLING: PostgreSQL is reached through a pooler in transaction mode
+    #: (pgbouncer ``pool_mode = transaction``): parameters are bound on the client and no state
+    #: is kept in the server session (host/db/drivers/postgres.py)
+    transaction_pooling: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,7 @@ _VARIABLES = (
     (DatabaseSettings, "check_idle", "ETAMIL_DB_CHECK_IDLE", _parse_seconds),
     (DatabaseSettings, "max_lifetime", "ETAMIL_DB_MAX_LIFETIME", _parse_seconds),
     (DatabaseSettings, "connect_timeout", "ETAMIL_DB_CONNECT_TIMEOUT", _parse_seconds),
+    (DatabaseSettings, "transaction_pooling", "ETAMIL_DB_TRANSACTION_POOLING", _parse_bool),
 )
 
 _AREAS = {

@@ -61,13 +61,32 @@ class TimerShape:
         self.line, self.column, self.file = timer.line, timer.column, syntax.origin(timer)
 
 
+class ConnectionRecipe:
+    """How a ``தளம்_இணை`` builds its connection text, when that is known without running the
+    program: literal text, ``சூழல்("NAME", fallback)`` and ``&`` of those, possibly through a
+    variable assigned once at the top level. :meth:`text` evaluates it as the statement would
+    (the environment of the worker is the one the program sees). The server uses it to reach the
+    program's PostgreSQL for its timer leadership (web/timers.py)."""
+
+    __slots__ = ("parts", "line", "column", "file")
+
+    def __init__(self, parts: tuple, node: syntax.DbConnect):
+        #: each part is a literal ``str`` or ``(variable, fallback parts)`` for ``சூழல்``
+        self.parts = parts
+        self.line, self.column, self.file = node.line, node.column, syntax.origin(node)
+
+    def text(self, environ: Any) -> str:
+        return _evaluate(self.parts, environ)
+
+
 class ProgramShape:
     """A program divided as a server serves it."""
 
-    __slots__ = ("routes", "timers", "prelude", "uses_database", "path", "files")
+    __slots__ = ("routes", "timers", "prelude", "uses_database", "path", "files", "postgres")
 
     def __init__(self, routes: list[RouteShape], timers: list[TimerShape], prelude: list[syntax.Stmt],
-                 uses_database: bool, path: str | None, files: list[str]):
+                 uses_database: bool, path: str | None, files: list[str],
+                 postgres: list[tuple[syntax.DbConnect, ConnectionRecipe | None]] | None = None):
         self.routes = routes
         self.timers = timers
         self.prelude = prelude
@@ -75,6 +94,14 @@ class ProgramShape:
         self.uses_database = uses_database
         self.path = path
         self.files = files
+        #: every ``தளம்_இணை`` to PostgreSQL, those at the top of the prelude (they run before
+        #: every request and tick) first, then by line: (line, column, recipe or None when the
+        #: connection text depends on the run, whether it is at the top of the prelude)
+        top = {id(statement) for statement in prelude}
+        self.postgres: list[tuple[int, int, ConnectionRecipe | None, bool]] = sorted(
+            ((node.line, node.column, recipe, id(node) in top) for node, recipe in (postgres or [])),
+            key=lambda entry: (not entry[3], entry[0], entry[1]),
+        )
 
     @property
     def has_routes(self) -> bool:
@@ -94,9 +121,82 @@ def program_shape(program: syntax.Program) -> ProgramShape:
             timers.append(TimerShape(len(timers) + 1, statement))
         else:
             prelude.append(statement)
-    uses_database = any(isinstance(node, syntax.DbConnect) for node in _nodes(program.statements))
+    nodes = list(_nodes(program.statements))
+    connects = [node for node in nodes if isinstance(node, syntax.DbConnect)]
     files = list(program.files) or ([program.path] if program.path else [])
-    return ProgramShape(routes, timers, prelude, uses_database, program.path, files)
+    postgres = [node for node in connects if node.db_type == "PostgreSQL"]
+    recipes = _Recipes(program.statements, nodes) if postgres else None
+    return ProgramShape(routes, timers, prelude, bool(connects), program.path, files,
+                        [(node, recipes.recipe(node)) for node in postgres] if recipes else [])
+
+
+#: the spellings of the environment builtin (HOST.md §6.7)
+_ENV_NAMES = frozenset(("சூழல்", "cUzal", "_env"))
+
+
+class _Recipes:
+    """Connection texts that can be known without running anything (see ConnectionRecipe)."""
+
+    def __init__(self, top_level: list[syntax.Stmt], nodes: list[Any]):
+        assigned: dict[str, list[syntax.Assign]] = {}
+        rebound: set[str] = set()  # names some other statement binds (loops, parameters, reads)
+        shadowed = False
+        for node in nodes:
+            if isinstance(node, syntax.Assign):
+                assigned.setdefault(node.name, []).append(node)
+            elif isinstance(node, syntax.ForEach):
+                rebound.add(node.var)
+            elif isinstance(node, syntax.FunctionDef):
+                rebound.update(node.params)
+                shadowed = shadowed or node.name in _ENV_NAMES
+            elif isinstance(node, syntax.DbQuery | syntax.FileRead):
+                rebound.add(node.target)
+            elif isinstance(node, syntax.Input) and isinstance(node.target, syntax.Var):
+                rebound.add(node.target.name)
+        top = {id(statement) for statement in top_level}
+        #: variables assigned exactly once, at the top level, and bound nowhere else
+        self.constants = {
+            name: found[0].value for name, found in assigned.items()
+            if len(found) == 1 and id(found[0]) in top and name not in rebound and found[0].value is not None
+        }
+        self.env_is_builtin = not shadowed
+
+    def recipe(self, node: syntax.DbConnect) -> ConnectionRecipe | None:
+        parts = self._parts(node.connection, depth=0)
+        return ConnectionRecipe(parts, node) if parts is not None else None
+
+    def _parts(self, expr: Any, depth: int) -> tuple | None:
+        if depth > 16:
+            return None
+        if isinstance(expr, syntax.String):
+            return (expr.value,)
+        if isinstance(expr, syntax.Var) and expr.name in self.constants:
+            return self._parts(self.constants[expr.name], depth + 1)
+        if isinstance(expr, syntax.Binary) and expr.op == "&":
+            left, right = self._parts(expr.left, depth + 1), self._parts(expr.right, depth + 1)
+            return left + right if left is not None and right is not None else None
+        if (isinstance(expr, syntax.Call) and expr.name in _ENV_NAMES and self.env_is_builtin
+                and len(expr.args) == 2 and isinstance(expr.args[0], syntax.String)):
+            fallback = self._parts(expr.args[1], depth + 1)
+            return ((expr.args[0].value, fallback),) if fallback is not None else None
+        return None
+
+
+def _evaluate(parts: tuple, environ: Any) -> str:
+    pieces = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces.append(part)
+            continue
+        name, fallback = part
+        value = environ.get(name)
+        if value is not None:
+            try:
+                value.encode("utf-8")  # as the builtin: text that is not UTF-8 gives the fallback
+            except UnicodeEncodeError:
+                value = None
+        pieces.append(value if value is not None else _evaluate(fallback, environ))
+    return "".join(pieces)
 
 
 def path_segments(path: str) -> list[str]:

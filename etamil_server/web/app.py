@@ -160,6 +160,10 @@ class App:
         self.has_routes = bool(shape and shape.has_routes)
         #: whether the program connects to a database anywhere (``/ready`` then watches it)
         self.uses_database = bool(shape and shape.uses_database)
+        #: the program's ``தளம்_இணை`` to PostgreSQL, (line, column, recipe or None), and its file:
+        #: the timers' cluster-wide leadership uses them (web/timers.py)
+        self.postgres_connects = list(shape.postgres) if shape else []
+        self.path = shape.path if shape else None
         self._decode = mode == "ours"
 
     # ------------------------------------------------------------------------------ building

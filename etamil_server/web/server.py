@@ -43,7 +43,7 @@ from .protocol import HttpProtocol
 from .resources import close_databases, database_unavailable
 from .responder import AppResponder
 from .response import http_date
-from .timers import TimerRunner
+from .timers import TimerRunner, cluster_leadership
 from .vmpool import VmPool
 
 SWEEP_SECONDS = 1.0
@@ -103,6 +103,7 @@ class Server:
             server_id or str(os.getpid()),
             settings.process.state_dir,
             on_exit=self.exit_process,
+            cluster=cluster_leadership(app),
         )
         #: connections look up the client's address only when the access log needs it
         self.wants_peer = access_log is not None

@@ -1,4 +1,5 @@
-"""Just enough SQL lexing to find statement ends (PostgreSQL) and ``?`` placeholders (MySQL).
+"""Just enough SQL lexing to find statement ends and ``$n`` parameters (PostgreSQL) and ``?``
+placeholders (MySQL).
 
 Both drivers need to know what is *code* as opposed to a string, a quoted identifier or a
 comment: a ``;`` or ``?`` inside those means nothing. Results are cached per SQL text: programs
@@ -80,6 +81,57 @@ def pg_is_single_statement(sql: str) -> bool:
         else:
             pattern = _PG_IDENT if text == '"' else _PG_STRING if text == "'" else _PG_ESTRING
             i = pattern.match(sql, i).end()
+
+
+_PG_PARAMETER = re.compile(r"\$([0-9]+)")
+
+
+@lru_cache(maxsize=2048)
+def pg_split_parameters(sql: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The SQL cut at each ``$n`` parameter: (pieces, numbers), ``len(pieces) == len(numbers) + 1``.
+    A ``$1`` inside a string, a dollar-quoted body, a quoted identifier or a comment, or a ``$``
+    inside an identifier (``a$1``), is not a parameter (PostgreSQL's own rule). The client-side
+    binding of the PostgreSQL driver puts each parameter's quoted value in its place."""
+    if "$" not in sql:
+        return (sql,), ()
+    pieces: list[str] = []
+    numbers: list[int] = []
+    n = len(sql)
+    start = i = 0
+    while True:
+        found = _PG_INTERESTING.search(sql, i)
+        if found is None:
+            break
+        i = found.start()
+        text = found.group()
+        if text == ";":
+            i += 1
+        elif text == "--":
+            eol = sql.find("\n", i)
+            i = n if eol < 0 else eol + 1
+        elif text == "/*":
+            i = _skip_block_comment(sql, i)
+        elif text == "$":
+            if i and _is_identifier_char(sql[i - 1]):
+                i += 1
+                continue
+            parameter = _PG_PARAMETER.match(sql, i)
+            if parameter is not None:
+                pieces.append(sql[start:i])
+                numbers.append(int(parameter.group(1)))
+                start = i = parameter.end()
+                continue
+            tag = _PG_DOLLAR_TAG.match(sql, i)
+            if tag is None:
+                i += 1
+            else:
+                close = sql.find(tag.group(), tag.end())
+                i = n if close < 0 else close + len(tag.group())
+        else:
+            pattern = _PG_IDENT if text == '"' else _PG_STRING if text == "'" else _PG_ESTRING
+            i = pattern.match(sql, i).end()
+    pieces.append(sql[start:])
+    return tuple(pieces), tuple(numbers)
 
 
 # ------------------------------------------------------------------------------ MySQL

@@ -3,14 +3,19 @@
 PostgreSQL and MariaDB tests run when the servers answer and skip with a one-line reason
 otherwise; with ETAMIL_TEST_REQUIRE_SERVICES=1 (CI) an unreachable server fails instead.
 Servers: ETAMIL_TEST_POSTGRES (libpq string) and ETAMIL_TEST_MYSQL (URL); .ci/services.sh
-starts the local ones.
+starts the local ones. ``pgbouncer`` is a private PgBouncer in transaction pooling mode in front of
+the test PostgreSQL (the Debian package; .ci/packages.sh installs it).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
+import time
 import uuid
 from dataclasses import replace
 
@@ -65,6 +70,100 @@ def pg_via_proxy(pg_params, tcp_proxy):
     proxy = tcp_proxy(pg_params["host"], int(pg_params["port"]))
     others = " ".join(f"{key}={value}" for key, value in pg_params.items() if key not in ("host", "port"))
     return proxy, f"host=127.0.0.1 port={proxy.port} {others}"
+
+
+class PgBouncer:
+    """``pgbouncer`` with its own configuration in a temporary directory, on a free port, in
+    transaction pooling mode with ``pool_size`` server connections (one by default: every client
+    shares it, so any session state a driver leaves behind would meet the next client)."""
+
+    def __init__(self, params: dict[str, str], pool_size: int = 1):
+        self.directory = tempfile.mkdtemp(prefix="etamil-pgbouncer-")
+        self.port = _free_port()
+        self.user = params["user"]
+        self.dbname = params["dbname"]
+        as_root = os.geteuid() == 0  # pgbouncer refuses to run as root; it can switch users
+        lines = [
+            "[databases]",
+            f"* = host={params['host']} port={params['port']}",
+            "[pgbouncer]",
+            "listen_addr = 127.0.0.1",
+            f"listen_port = {self.port}",
+            "unix_socket_dir =",
+            "auth_type = trust",
+            f"auth_file = {self.directory}/userlist.txt",
+            "pool_mode = transaction",
+            f"default_pool_size = {pool_size}",
+            "max_client_conn = 200",
+            "query_wait_timeout = 20",
+            "server_reset_query =",
+            "ignore_startup_parameters = extra_float_digits,options",
+            f"logfile = {self.directory}/pgbouncer.log",
+        ] + (["user = postgres"] if as_root else [])
+        config = os.path.join(self.directory, "pgbouncer.ini")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        with open(os.path.join(self.directory, "userlist.txt"), "w", encoding="utf-8") as handle:
+            handle.write(f'"{self.user}" ""\n')
+        if as_root:
+            shutil.chown(self.directory, "postgres")
+        self.process = subprocess.Popen(["pgbouncer", config], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.dsn = f"host=127.0.0.1 port={self.port} dbname={self.dbname} user={self.user}"
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited {self.process.returncode}: {self.process.stderr.read()!r}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pgbouncer did not listen within 15 s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _need_pgbouncer() -> None:
+    if shutil.which("pgbouncer") is None:
+        message = "pgbouncer is not installed (apt-get install pgbouncer; .ci/packages.sh does it)"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_params):
+    """A private PgBouncer (transaction pooling, one server connection) before the test server."""
+    _need_pgbouncer()
+    bouncer = PgBouncer(pg_params)
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_wide(pg_params):
+    """The same with four server connections (for clients that each pin one)."""
+    _need_pgbouncer()
+    bouncer = PgBouncer(pg_params, pool_size=4)
+    yield bouncer
+    bouncer.stop()
 
 
 @pytest.fixture(scope="session")

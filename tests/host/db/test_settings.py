@@ -40,6 +40,14 @@ def test_bad_values_name_the_variable(name):
         load_database_settings({name: "lots"})
 
 
+@pytest.mark.parametrize("text, expected", [("1", True), ("on", True), ("no", False), ("", False)])
+def test_transaction_pooling_is_an_on_off_setting(text, expected):
+    assert DatabaseSettings().transaction_pooling is False
+    assert load_database_settings({"ETAMIL_DB_TRANSACTION_POOLING": text}).transaction_pooling is expected
+    with pytest.raises(ConfigError, match="ETAMIL_DB_TRANSACTION_POOLING"):
+        load_database_settings({"ETAMIL_DB_TRANSACTION_POOLING": "pgbouncer"})
+
+
 def test_unrelated_bad_variables_do_not_matter_to_the_pool():
     assert load_database_settings({"ETAMIL_MAX_BODY": "huge"}).idle == 8
 

@@ -8,8 +8,14 @@ with every value adapted to its type first. Statements without parameters are se
 
 NUMERIC values travel as exact decimal text both ways, never through a float.
 
-Note for deployments: the prepared statements live in the server session, so a PgBouncer in
-front must run in *session* pooling mode.
+Behind a pooler in *transaction* mode (pgbouncer ``pool_mode = transaction``,
+``ETAMIL_DB_TRANSACTION_POOLING=1``) consecutive statements may reach different server sessions, so
+nothing may be left in one: the parameter types are learned by a ``PREPARE`` that is deallocated
+again inside one transaction (the pooler keeps a transaction on one server connection), cached per
+connection like the prepared statements, and each run is the program's SQL with every ``$n``
+replaced by ``((%s)::type)``, the value quoted by psycopg2 itself (libpq's escaping; the program's
+text and our own never carry a value). The cast gives the value the very type the server inferred,
+so the §5.5 rules and the results are the same in both modes.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from ....config import DatabaseSettings
 from ....runtime.values import WHITE_SPACE
 from .. import messages
 from ..convert import number_from_float, number_from_int, refuse_compound
-from ..sqltext import pg_is_single_statement
+from ..sqltext import pg_is_single_statement, pg_split_parameters
 from .base import GRAVEYARD, Row, neutralise_fd, socket_is_quiet
 
 # type OIDs (pg_type.dat)
@@ -115,6 +121,21 @@ def _adapt(value: Any, oid: int) -> Any:
     raise AssertionError("compound values are refused before adaptation")
 
 
+def _adapted(params: list, types: list[int]) -> list:
+    """Every parameter adapted to its inferred type; a value that does not convert is the driver
+    error the program sees (§5.5), naming the parameter."""
+    if len(types) != len(params):
+        raise messages.database_error(f"expected {len(types)} parameters but got {len(params)}")
+    args = []
+    for index, (value, oid) in enumerate(zip(params, types, strict=True)):
+        try:
+            args.append(_adapt(value, oid))
+        except _SerializeError as error:
+            # the conversion messages reach the program wrapped like the driver's (§5.5)
+            raise messages.database_error(f"error serializing parameter {index}: {error}") from None
+    return args
+
+
 # ------------------------------------------------------------------------------ rows coming out
 
 
@@ -154,10 +175,15 @@ def _refused_column(oid: int, index: int) -> Exception:
 
 
 class PostgresConnection:
-    def __init__(self, raw: Any):
+    def __init__(self, raw: Any, transaction_pooling: bool = False):
         self._raw = raw
         self._cursor = raw.cursor()
+        self.transaction_pooling = transaction_pooling
+        #: SQL -> (prepared statement name, parameter type OIDs); with transaction pooling the
+        #: name is only the one the types were learned under (deallocated since), and
+        #: ``_type_names`` holds the types' SQL names for the casts
         self._statements: OrderedDict[str, tuple[str, list[int]]] = OrderedDict()
+        self._type_names: dict[str, list[str]] = {}
         self._prefix = "etamil_" + secrets.token_hex(4) + "_"  # unique even behind a pooler
         self._counter = 0
 
@@ -207,6 +233,9 @@ class PostgresConnection:
                 if sql.lstrip()[:10].upper().startswith(("DISCARD", "DEALLOCATE")):
                     self._statements.clear()  # the program dropped our prepared statements
                 return cursor
+            if self.transaction_pooling:
+                self._execute_client_bound(sql, params)
+                return cursor
             try:
                 self._execute_prepared(sql, params)
             except psycopg2.Error as error:
@@ -219,16 +248,59 @@ class PostgresConnection:
 
     def _execute_prepared(self, sql: str, params: list) -> None:
         name, types = self._prepare(sql)
-        if len(types) != len(params):
-            raise messages.database_error(f"expected {len(types)} parameters but got {len(params)}")
-        args = []
-        for index, (value, oid) in enumerate(zip(params, types, strict=True)):
-            try:
-                args.append(_adapt(value, oid))
-            except _SerializeError as error:
-                # the conversion messages reach the program wrapped like the driver's (§5.5)
-                raise messages.database_error(f"error serializing parameter {index}: {error}") from None
+        args = _adapted(params, types)
         self._cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(args))})", args)
+
+    # ------------------------------------------------------------------ transaction pooling
+    def _execute_client_bound(self, sql: str, params: list) -> None:
+        """Run ``sql`` with its parameters bound on the client (see the module's docstring)."""
+        types, names = self._learn_types(sql)
+        args = _adapted(params, types)
+        pieces, numbers = pg_split_parameters(sql)
+        parts = [pieces[0].replace("%", "%%")]
+        values = []
+        for number, piece in zip(numbers, pieces[1:], strict=True):
+            # the server numbered the parameters; PREPARE has already refused $0 and gaps
+            type_name = names[number - 1]
+            parts.append("%s" if type_name == "unknown" else f"((%s)::{type_name})")
+            values.append(args[number - 1])
+            parts.append(piece.replace("%", "%%"))
+        self._cursor.execute("".join(parts), values)
+
+    def _learn_types(self, sql: str) -> tuple[list[int], list[str]]:
+        """The parameter types the server infers for ``sql`` (OIDs and SQL names), cached. The
+        ``PREPARE`` is deallocated before the transaction it runs in ends, so the pooler hands
+        the server connection on clean."""
+        statements = self._statements
+        entry = statements.get(sql)
+        if entry is not None:
+            statements.move_to_end(sql)
+            return entry[1], self._type_names[sql]
+        self._counter += 1
+        name = f"{self._prefix}{self._counter}"
+        own_transaction = self._idle()
+        cursor = self._cursor
+        try:
+            cursor.execute(
+                ("BEGIN;" if own_transaction else "")
+                + f"PREPARE {name} AS {sql}\n;SELECT parameter_types::oid[], parameter_types::text[] "
+                f"FROM pg_prepared_statements WHERE name = '{name}'"
+            )
+            types, names = cursor.fetchone()
+            cursor.execute(f"DEALLOCATE {name}" + (";COMMIT" if own_transaction else ""))
+        finally:
+            if own_transaction and not self._idle() and not self._raw.closed:
+                try:
+                    cursor.execute("ROLLBACK")  # the PREPARE failed: end our transaction
+                except psycopg2.Error:
+                    pass
+        types, names = list(types), list(names)
+        statements[sql] = (name, types)
+        self._type_names[sql] = names
+        if len(statements) > _STATEMENT_CACHE:
+            old, _entry = statements.popitem(last=False)
+            self._type_names.pop(old, None)
+        return types, names
 
     def _prepare(self, sql: str) -> tuple[str, list[int]]:
         """The prepared statement for ``sql`` and its inferred parameter types (cached)."""
@@ -343,4 +415,4 @@ class PostgresDriver:
         except psycopg2.Error as error:
             raw.close()
             raise messages.postgres_cannot_connect(_lib(error)) from None
-        return PostgresConnection(raw)
+        return PostgresConnection(raw, settings.transaction_pooling)

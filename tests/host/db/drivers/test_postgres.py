@@ -18,8 +18,22 @@ def message_of(call, *args) -> str:
     return raised.value.message
 
 
+@pytest.fixture(params=["direct", "pgbouncer"])
+def db(request, new_session, make_pool, pg_dsn):
+    """A session on the test server: directly, and through PgBouncer in transaction pooling mode
+    with the driver's setting for it (every test of this file runs both ways)."""
+    if request.param == "direct":
+        session = new_session()
+        session.connect("PostgreSQL", pg_dsn)
+        return session
+    bouncer = request.getfixturevalue("pgbouncer")
+    session = new_session(make_pool(transaction_pooling=True))
+    session.connect("PostgreSQL", bouncer.dsn)
+    return session
+
+
 @pytest.fixture
-def db(new_session, pg_dsn):
+def direct_db(new_session, pg_dsn):
     session = new_session()
     session.connect("PostgreSQL", pg_dsn)
     return session
@@ -307,7 +321,8 @@ def test_savepoints_and_a_failed_write(db, new_session, pg_dsn, pg_table):
     assert rows_seen_by_another_connection(new_session, pg_dsn, pg_table) == [D(1), D(2)]
 
 
-def test_a_lease_released_mid_transaction_is_rolled_back(db, new_session, pg_dsn, pg_table, pool):
+def test_a_lease_released_mid_transaction_is_rolled_back(direct_db, new_session, pg_dsn, pg_table, pool):
+    db = direct_db
     db.execute(f"CREATE TABLE {pg_table} (id int)", [])
     backend = one(db, "SELECT pg_backend_pid() AS p")["p"]
     db.execute("BEGIN", [])
