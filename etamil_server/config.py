@@ -120,6 +120,11 @@ class DatabaseSettings:
     #: (pgbouncer ``pool_mode = transaction``): parameters are bound on the client and no state
     #: is kept in the server session (host/db/drivers/postgres.py)
     transaction_pooling: bool = False
+    #: ETAMIL_SQLITE_JOURNAL: "default" keeps SQLite's rollback journal (as the reference); "wal"
+    #: opens SQLite files in write-ahead-log mode, so readers never wait for a writer and writers
+    #: of several processes queue briefly instead of failing with "database is locked". Servers
+    #: (``web/loading.py``) make "wal" their default.
+    sqlite_journal: str = "default"
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,7 @@ _VARIABLES = (
     (DatabaseSettings, "max_lifetime", "ETAMIL_DB_MAX_LIFETIME", _parse_seconds),
     (DatabaseSettings, "connect_timeout", "ETAMIL_DB_CONNECT_TIMEOUT", _parse_seconds),
     (DatabaseSettings, "transaction_pooling", "ETAMIL_DB_TRANSACTION_POOLING", _parse_bool),
+    (DatabaseSettings, "sqlite_journal", "ETAMIL_SQLITE_JOURNAL", _parse_choice(("default", "wal"))),
 )
 
 _AREAS = {

@@ -50,6 +50,9 @@ def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -
     """Load, type-check and compile ``path`` (or an already loaded ``program``).
 
     Raises :class:`ProgramError` with the messages a user should see."""
+    # A server's requests write SQLite files from many threads and processes at once: unless the
+    # operator chose otherwise, they share them in write-ahead-log mode (config.DatabaseSettings)
+    os.environ.setdefault("ETAMIL_SQLITE_JOURNAL", "wal")
     load_families()
     if program is None:
         try:

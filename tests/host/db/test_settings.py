@@ -54,3 +54,10 @@ def test_unrelated_bad_variables_do_not_matter_to_the_pool():
 
 def test_part_of_the_whole_settings():
     assert load_settings({"ETAMIL_DB_POOL_MAX": "3"}).database.pool_max == 3
+
+
+def test_sqlite_journal_is_default_or_wal():
+    assert DatabaseSettings().sqlite_journal == "default"
+    assert load_database_settings({"ETAMIL_SQLITE_JOURNAL": " WAL "}).sqlite_journal == "wal"
+    with pytest.raises(ConfigError, match="ETAMIL_SQLITE_JOURNAL"):
+        load_database_settings({"ETAMIL_SQLITE_JOURNAL": "truncate"})

@@ -170,6 +170,16 @@ class SqliteDriver:
                 raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             else:
                 raw = sqlite3.connect(text, uri=True, isolation_level=None, check_same_thread=False)
+                if settings.sqlite_journal == "wal":
+                    _use_wal(raw)
         except (sqlite3.Error, ValueError) as error:
             raise messages.sqlite_cannot_open(text, _lib(error)) from None
         return SqliteConnection(raw)
+
+
+def _use_wal(raw: sqlite3.Connection) -> None:
+    """Write-ahead log for a file database (a server's default, ``ETAMIL_SQLITE_JOURNAL``). The
+    mode is stored in the file, so this is a no-op after the first connection; a database that
+    cannot switch (in memory, read-only) keeps its journal. ``synchronous`` stays FULL: a commit
+    that was answered survives a power loss."""
+    raw.execute("PRAGMA journal_mode=WAL").close()

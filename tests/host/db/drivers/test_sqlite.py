@@ -320,3 +320,30 @@ def test_a_lease_released_mid_transaction_is_rolled_back(new_session, ledger, po
     again.execute("BEGIN", [])  # ... is outside any transaction: BEGIN would fail inside one
     again.execute("COMMIT", [])
     assert [entry["open"] for entry in pool.stats() if entry["type"] == "SQLite"] == [1]
+
+
+# ------------------------------------------------------------------------------ journal mode
+
+
+@pytest.mark.parametrize("journal, mode", [("default", "delete"), ("wal", "wal")])
+def test_a_file_database_opens_in_the_configured_journal_mode(tmp_path, journal, mode):
+    from etamil_server.config import DatabaseSettings
+    from etamil_server.host.db.drivers.sqlite import SqliteDriver
+
+    path = str(tmp_path / f"{journal}.db")
+    connection = SqliteDriver().connect(path, DatabaseSettings(sqlite_journal=journal))
+    try:
+        assert connection.query("PRAGMA journal_mode", []) == [{"journal_mode": mode}]
+    finally:
+        connection.close()
+
+
+def test_wal_leaves_a_memory_database_alone():
+    from etamil_server.config import DatabaseSettings
+    from etamil_server.host.db.drivers.sqlite import SqliteDriver
+
+    connection = SqliteDriver().connect(":memory:", DatabaseSettings(sqlite_journal="wal"))
+    try:
+        assert connection.query("PRAGMA journal_mode", []) == [{"journal_mode": "memory"}]
+    finally:
+        connection.close()
