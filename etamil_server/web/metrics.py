@@ -31,6 +31,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
+from .logs import ERROR_LOG
+
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 # route labels for answers no program route gave (program routes start with "/", these never do)
@@ -175,6 +177,8 @@ def _histogram_add(child: Any, counts: list, total: float) -> None:
     has no public call for this; its children keep one value per bucket (not cumulative) and one
     for the sum, which is what this writes (checked when the instruments are made)."""
     buckets = child._buckets
+    if len(buckets) != len(counts):  # prometheus_client changed its insides: say so, count nothing wrong
+        raise RuntimeError("prometheus_client's Histogram layout is not the one etamil_server knows")
     for index, count in enumerate(counts):
         if count:
             buckets[index].inc(count)
@@ -232,15 +236,19 @@ class Metrics:
         self._duration_children: dict[str, Any] = {}
         self._databases_seen: dict[str, tuple[list[int], float, int]] = {}
         self._database_labels: set[str] = set()
-        probe = self.duration.labels(INTERNAL)
-        if len(probe._buckets) != len(LATENCY_BUCKETS) + 1:  # prometheus_client changed its insides
-            raise RuntimeError("prometheus_client's Histogram layout is not the one etamil_server knows")
 
     # ------------------------------------------------------------------ requests
 
     def flush(self) -> None:
-        """Move the tally into the shared files (the sweep, ``/metrics``, the end of a drain)."""
+        """Move the tally into the shared files (the sweep, ``/metrics``, the end of a drain).
+        A failure is logged, never raised: metrics must not break a request or a drain."""
         counts, latency = self.tally.take()
+        try:
+            self._push(counts, latency)
+        except Exception as exc:
+            ERROR_LOG.error("etamil-server: metrics update failed: %s: %s", type(exc).__name__, exc)
+
+    def _push(self, counts: dict[tuple[str, str, int], int], latency: dict[str, list]) -> None:
         for key, count in counts.items():
             child = self._request_children.get(key)
             if child is None:
