@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .logs import ERROR_LOG
+from .resources import DATABASE_WAIT_BUCKETS
 
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -189,11 +190,18 @@ def _histogram_add(child: Any, counts: list, total: float) -> None:
 class Metrics:
     """One worker's instruments. Created after the fork, once the directory is known."""
 
-    def __init__(self, database_wait_buckets: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0)) -> None:
+    def __init__(self, database_wait_buckets: tuple[float, ...] = DATABASE_WAIT_BUCKETS) -> None:
+        """``database_wait_buckets``: the bounds the pool counts checkout waits in (its own)."""
         self.owned: str | None = None
         if not os.environ.get(DIRECTORY_VARIABLE):
             self.owned, _ = prepare_directory(None)  # one process without a master: a private one
-        from prometheus_client import Counter, Gauge, Histogram
+        from prometheus_client import Counter, Gauge, Histogram, values
+
+        if not getattr(values.ValueClass, "_multiprocess", False):
+            # prometheus_client was imported before the directory was set (in a process that
+            # embeds the server, or a test): it chose one-process storage, which /metrics would
+            # never read. Nothing of ours was counted in it; from now on values go to the files.
+            values.ValueClass = values.MultiProcessValue()
 
         def gauge(name: str, text: str, labels: tuple[str, ...] = ()) -> Any:
             return Gauge(name, text, labels, multiprocess_mode="livesum", registry=None)

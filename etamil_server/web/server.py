@@ -41,7 +41,7 @@ from .balance import PATIENCE, Share
 from .logs import ERROR_LOG, close_access, configure_access
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
-from .resources import DATABASE_WAIT_BUCKETS, close_databases, database_unavailable, database_usage
+from .resources import close_databases, database_unavailable, database_usage
 from .responder import AppResponder
 from .response import http_date
 from .timers import TimerRunner
@@ -86,7 +86,7 @@ class Server:
         if settings.log.access_log:
             configure_access(settings.log.access_log)
             access_log = AccessLog(settings.log.format)
-        metrics = Metrics(DATABASE_WAIT_BUCKETS) if settings.metrics.enabled else None
+        metrics = Metrics() if settings.metrics.enabled else None
         self.responder = AppResponder(
             app,
             self.pool,

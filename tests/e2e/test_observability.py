@@ -14,7 +14,6 @@ import time
 
 import pytest
 from e2e_helpers import WAIT, FakeNotifySocket, children, get, read_response
-from prometheus_client.parser import text_string_to_metric_families
 
 PROGRAM = """
 வழி பெறு, "/" { பதில் 200, "hi"; }
@@ -28,6 +27,10 @@ OWN_ROUTES = ("/health", "/metrics")
 
 
 def scrape(port: int) -> dict:
+    # imported here, not at collection: prometheus_client picks its storage when first imported,
+    # and in-process tests of the metrics (tests/web) need it to find the directory they set
+    from prometheus_client.parser import text_string_to_metric_families
+
     status, _, body, _ = get(port, "/metrics")
     assert status == "HTTP/1.1 200 OK"
     return {family.name: family for family in text_string_to_metric_families(body.decode())}

@@ -214,3 +214,17 @@ def test_a_dead_worker_s_gauges_leave_the_sum(multiprocess):
     assert samples(families(), "etamil_http_connections") == {(): 5.0}
     metrics_module.worker_exited(os.getpid(), replaced=False)  # as the master does for a dead one
     assert "etamil_http_connections" not in families()
+
+
+def test_prometheus_imported_before_the_directory_was_set_still_counts(tmp_path, monkeypatch):
+    from prometheus_client import values
+
+    directory = tmp_path / "late"
+    directory.mkdir()
+    monkeypatch.setattr(values, "ValueClass", values.MutexValue)  # one-process storage chosen at import
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    metrics = metrics_module.Metrics()
+    metrics.tally.answered("/", "GET", 200, 0.001)
+    metrics.flush()
+    requests = samples(families(), "etamil_http_requests", "etamil_http_requests_total")
+    assert requests == {(("code", "200"), ("method", "GET"), ("route", "/")): 1.0}
