@@ -7,7 +7,9 @@ VM pool, the executor and the database pools are created here, after the fork.
 Signals: TERM starts the staged drain (the master sends it for a graceful stop, HUP reloads, TTOU
 and worker recycling); QUIT and INT stop at once; USR1 reopens the log files; ABRT (the master's
 "you stopped beating") ends the worker. The heartbeat (``notify``) is beaten by the server's
-once-a-second sweep, which keeps running during a drain.
+once-a-second sweep, which keeps running during a drain. Once its listeners are open the worker
+tells the master it serves (``report_serving``, set in ``hooks.post_fork``): the master's
+``READY=1`` to systemd waits for that (``workers/lifecycle.py``).
 """
 
 from __future__ import annotations
@@ -80,7 +82,11 @@ class EtamilWorker(Worker):
         if early is not None:
             loop.call_soon(server.begin_drain if early == signal.SIGTERM else server.stop_now)
         settle_memory()
-        status = loop.run_until_complete(server.run(sockets))
+        loop.run_until_complete(server.start(sockets))
+        report = getattr(self, "report_serving", None)
+        if report is not None and not server.draining:
+            report(self.age)
+        status = loop.run_until_complete(server.done)
         self.log.info("Worker exiting after %s requests (pid: %s)", server.served, os.getpid())
         threads_left = server.threads_left
         loop.close()

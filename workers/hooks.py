@@ -11,6 +11,11 @@ broken edit is logged and the running version keeps serving.
 
 Nothing here opens a database connection or creates a VM pool: those are made in each worker,
 after the fork (``EtamilWorker.run``).
+
+The master tells systemd where the server is in its life (``workers/lifecycle.py``: ``READY=1``
+once a worker serves, ``RELOADING=1``, ``STOPPING=1``) and, with metrics on, counts the workers it
+had to replace (``etamil_worker_restarts_total``, written to the metrics directory the workers
+read).
 """
 
 from __future__ import annotations
@@ -32,9 +37,13 @@ from etamil_server.web.balance import LoadTable
 from etamil_server.web.loading import LoadedApp, ProgramError, describe, load_app, program_label
 from etamil_server.web.timers import remove_state
 
+from . import lifecycle, sdnotify
+
 BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
 # open connections per worker, shared by the workers (made in the master before any fork)
 LOAD_TABLE: LoadTable | None = None
+# the master's systemd state and the workers' "I serve" reports (made in on_starting)
+LIFECYCLE: lifecycle.MasterLifecycle | None = None
 
 
 def settings_or_exit() -> Settings:
@@ -126,19 +135,37 @@ def on_starting(arbiter: Any) -> None:
     prepare_server_secret()  # one JWT secret for every worker when ETAMIL_JWT_SECRET is unset
     patch_process_titles(program_label(program_path()))
     LOAD_TABLE = LoadTable()
-    settings = load_settings_quietly()
+    start_lifecycle(arbiter)
+    start_metrics(load_settings_quietly())
+
+
+def start_lifecycle(arbiter: Any) -> None:
+    """Take ``$NOTIFY_SOCKET`` before gunicorn sends its own too-early ``READY=1`` (it does right
+    after this hook), and watch the arbiter (``workers/lifecycle.py``)."""
+    global LIFECYCLE
+    if LIFECYCLE is not None:
+        LIFECYCLE.reports.close()
+    LIFECYCLE = lifecycle.MasterLifecycle(sdnotify.take_address(), lifecycle.ServingReports())
+    LIFECYCLE.attach(arbiter)
+
+
+def start_metrics(settings: Settings) -> None:
+    """The metrics directory (made or cleared) and, once it is set, the master's restart counter."""
     if settings.metrics.enabled:
         directory, created = metrics.prepare_directory(settings.metrics.directory)
         if created:
             os.environ["ETAMIL_METRICS_OWNED_DIR"] = directory
+        metrics.master_started()
 
 
 def child_exit(arbiter: Any, worker: Any) -> None:
-    """Master: a worker is gone; its connection count and its live gauges no longer count."""
+    """Master: a worker is gone; its connection count and its live gauges no longer count, and
+    it is counted as a restart when the master will replace it."""
     if LOAD_TABLE is not None:
         LOAD_TABLE.forget(worker.pid)
     if load_settings_quietly().metrics.enabled:
-        metrics.worker_exited(worker.pid)
+        replaced = LIFECYCLE is not None and LIFECYCLE.worker_replaced(arbiter)
+        metrics.worker_exited(worker.pid, replaced)
 
 
 def when_ready(arbiter: Any) -> None:
@@ -149,6 +176,8 @@ def when_ready(arbiter: Any) -> None:
 
 def on_reload(arbiter: Any) -> None:
     """HUP: compile the program again; new workers get it, the old ones drain."""
+    if LIFECYCLE is not None:
+        LIFECYCLE.reloading(arbiter)
     path = program_path()
     if path is None:
         return
@@ -170,6 +199,7 @@ def post_fork(arbiter: Any, worker: Any) -> None:
     SIGTERM sent while it was booting is not lost."""
     worker.inherited_signal_queue = getattr(arbiter, "SIG_QUEUE", None)
     worker.load_table = LOAD_TABLE
+    worker.report_serving = LIFECYCLE.reports.report if LIFECYCLE is not None else None
 
 
 def on_exit(arbiter: Any) -> None:

@@ -32,8 +32,9 @@ Modes:
   else 404. Path parameters are percent-decoded (``%20`` -> space, UTF-8), as web frameworks do.
 
 ``run_route`` turns a runtime error into the 500 of §4.9 (and logs ``❌ Handler execution error:
-{message}``), a passed deadline into a 503 with a JSON body; ``EtamilExit`` propagates (it ends the
-process). A handler header the "ours" serializer refuses (``HeaderInjection``) is the caller's to
+{message}``, then the route and the request id when the server gave the request one, see
+``logs.handler_error_line``), a passed deadline into a 503 with a JSON body; ``EtamilExit``
+propagates (it ends the process). A handler header the "ours" serializer refuses (``HeaderInjection``) is the caller's to
 answer: ``handler_error(str(exc))`` and a log line. Database leases are given back
 (``ctx.release()``) after the response has been built and before it is written (§4.11).
 """
@@ -51,7 +52,7 @@ from ..base.errors import DeadlineExceeded, EtamilError, EtamilExit
 from ..lang.shape import ProgramShape, program_shape
 from ..runtime.compiler import compile_program
 from .endpoints import NO_ENDPOINTS, ServerEndpoints
-from .logs import ERROR_LOG
+from .logs import ERROR_LOG, handler_error_line
 from .request import Request, request_variable_names, request_variables
 from .response import Response, build_response, error_body, error_response, handler_error, not_found
 from .router import Router
@@ -272,16 +273,16 @@ class App:
                 final_globals = compiled.run(ctx, inject, collect=False)
                 return build_response(final_globals)
             except DeadlineExceeded as exc:
-                ERROR_LOG.error("❌ Handler execution error: %s", exc.message)
+                _log_handler_error(exc.message, route, request)
                 return error_response(503, error_body(exc.message))
             except EtamilError as exc:
-                ERROR_LOG.error("❌ Handler execution error: %s", exc.message)
+                _log_handler_error(exc.message, route, request)
                 return handler_error(exc.message)
             except (EtamilExit, KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # a runtime defect must not kill the server: a 500 as upstream
                 message = _internal_message(exc)
-                ERROR_LOG.error("❌ Handler execution error: %s", message)
+                _log_handler_error(message, route, request)
                 return handler_error(message)
         finally:
             ctx.release()
@@ -296,6 +297,15 @@ def _compile_handler(statements: list[Any], params: list[str]) -> Runnable:
     names = request_variable_names(params)
     kinds = {name: _INPUT_KINDS.get(name, "string") for name in names}
     return compile_program(statements, inputs=names, input_kinds=kinds, collect_globals=False)
+
+
+def _log_handler_error(message: str, route: RouteEntry, request: Request) -> None:
+    """The handler-error line; with the route and the request id when the server gave the request
+    an id (the reference ``--server`` does not: its line stays the reference's)."""
+    if request.request_id:
+        ERROR_LOG.error("%s", handler_error_line(message, route=route.label, request_id=request.request_id))
+    else:
+        ERROR_LOG.error("%s", handler_error_line(message))
 
 
 def _internal_message(exc: BaseException) -> str:

@@ -6,12 +6,14 @@ Under gunicorn the worker hands its error log's handlers to :func:`configure`, s
 where gunicorn's do, with gunicorn's format, and USR1 reopens them together. In one process
 (``etamil serve``, ``etamil --async``) lines go to stderr as the message alone, so the reference's
 stderr lines (``❌ Handler execution error: …``, ``❌ இடைவெளி #k every Ns failed: …``, HOST.md §2.8)
-come out byte for byte. The access log goes to ``ETAMIL_ACCESS_LOG`` (``-``: stdout, else a file
-that logrotate may move: it is reopened when that happens).
+come out byte for byte (:func:`handler_error_line` formats the handler-error line; the server
+appends the route and the request id). The access log goes to ``ETAMIL_ACCESS_LOG`` (``-``:
+stdout, else a file that logrotate may move: it is reopened when that happens).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 import sys
@@ -22,6 +24,31 @@ ACCESS_LOG = logging.getLogger("etamil.access")
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR, "critical": logging.CRITICAL}
+
+
+HANDLER_ERROR = "❌ Handler execution error: "
+
+
+def handler_error_line(message: str, *, route: str | None = None, request_id: str | None = None) -> str:
+    """The line logged when a handler fails (HOST.md §2.8 names its prefix, which stays first).
+
+    Without context (the reference ``--server``) it is the reference's line exactly. The server
+    appends what it knows after the message, in brackets at the very end of the line, each value a
+    JSON string, so a parser can take the fields from the end whatever the message holds::
+
+        ❌ Handler execution error: <message> [route="GET /orders/:id" request_id="3f9a0c1d2e4b-1a"]
+
+    More context (a source position, say) belongs here too, as another ``name="value"`` field."""
+    fields = handler_fields(route=route, request_id=request_id)
+    return f"{HANDLER_ERROR}{message} {fields}" if fields else HANDLER_ERROR + message
+
+
+def handler_fields(*, route: str | None = None, request_id: str | None = None) -> str:
+    """``[route="…" request_id="…"]`` for the fields that are known; empty when none is."""
+    pairs = [(name, value) for name, value in (("route", route), ("request_id", request_id)) if value]
+    if not pairs:
+        return ""
+    return "[" + " ".join(f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in pairs) + "]"
 
 
 class _StandardStream(logging.StreamHandler):

@@ -43,6 +43,13 @@ class Request:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     http_version: str = "1.1"
+    # set by the server's responder (``web/responder.py``) as it takes the request: the request
+    # id (echoed as ``X-Request-Id``, in the access line and in handler-error lines), when it was
+    # taken (``time.monotonic()``, for the access log and the latency histogram; 0.0 when neither
+    # is on) and the route label the metrics count it under (never the raw path)
+    request_id: str = ""
+    received: float = 0.0
+    route: str = ""
 
     @classmethod
     def from_target(

@@ -1,9 +1,10 @@
 """What the server asks of the database layer, in one thin adapter.
 
-The server needs three things from ``host/db``: that a worker never uses a connection inherited
-across the fork, that every pool is closed at the end of a drain (:func:`close_databases`), and a
+The server needs four things from ``host/db``: that a worker never uses a connection inherited
+across the fork, that every pool is closed at the end of a drain (:func:`close_databases`), a
 cheap answer to "is the database this program uses reachable?" for ``/ready``
-(:func:`database_unavailable`, run on the executor, never on the loop). The pool module forgets
+(:func:`database_unavailable`, run on the executor, never on the loop), and the pool's numbers for
+``/metrics`` (:func:`database_usage`, a few counters read under the pool's lock). The pool module forgets
 inherited connections by itself, in a fork hook it registers when imported — and this module
 imports it, so the hook is in place in the master before any fork. ``existing_pool()`` gives the
 process's pool without creating one; the pool's ``close_all()`` and ``unavailable_reason()`` do
@@ -12,8 +13,13 @@ the rest.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..host.db import pool as db_pool
 from .logs import ERROR_LOG
+
+#: the upper bounds of the pool's checkout-wait buckets (the metrics histogram uses the same)
+DATABASE_WAIT_BUCKETS = db_pool.WAIT_BUCKETS
 
 
 def close_databases() -> None:
@@ -40,3 +46,12 @@ def database_unavailable(uses_database: bool) -> str | None:
     except Exception as exc:
         ERROR_LOG.warning("etamil-server: database probe failed: %s: %s", type(exc).__name__, exc)
         return "database unavailable"
+
+
+def database_usage() -> dict[str, dict[str, Any]]:
+    """The process pool's numbers per database type (``ConnectionPool.usage``); empty when
+    nothing has connected."""
+    pool = db_pool.existing_pool()
+    if pool is None:
+        return {}
+    return pool.usage()

@@ -6,6 +6,16 @@ hop), or sends one that can block to the VM pool's executor and returns a future
 serialises in "ours" mode (real reason phrases, Date, Server, Connection; no body where HTTP has
 none) and turns a header with CR or LF into a logged 500 instead of writing it.
 
+Every request gets an id as it is taken (``web/request_ids.py``: the client's ``X-Request-Id``
+when it is safe, else a generated one); every answer carries it as ``X-Request-Id`` (unless the
+handler set that header itself), and so do the access line and the handler-error lines. The id
+is not part of the cached response head: it is written after the cached part, in one join.
+
+Metrics (``web/metrics.py``): ``render`` counts each answer in the metrics' plain-Python tally by
+route pattern, method and status, with its latency; the sweep moves the tally into the shared
+files. The timing (one clock read when a request is taken, one when it is answered) is only taken
+when the access log or the metrics are on.
+
 Per-worker concurrency cap: at most ``max_concurrency`` handlers wait on the executor; beyond it
 the answer is 503 with ``Connection: close`` (the client retries elsewhere; this worker sheds load
 instead of queueing without bound). A threaded handler that has not answered shortly after its
@@ -16,6 +26,7 @@ deadline (it is stuck where the deadline cannot reach it, such as inside a datab
 from __future__ import annotations
 
 import asyncio
+from time import monotonic
 from typing import Protocol
 
 from ..base.errors import DeadlineExceeded, EtamilExit
@@ -23,9 +34,12 @@ from ..runtime.context import RunContext
 from .accesslog import AccessLog
 from .app import App
 from .endpoints import ServerEndpoints
-from .logs import ERROR_LOG
-from .metrics import Metrics
+from .logs import ERROR_LOG, handler_fields
+from .metrics import INTERNAL, OTHER_METHOD, REFUSED, Metrics, method_label, server_answer_label
 from .request import Request
+from .request_ids import HEADER as REQUEST_ID_HEADER
+from .request_ids import HEADER_LOWER as REQUEST_ID_LOWER
+from .request_ids import RequestIds
 from .response import HeaderInjection, Response, body_allowed, error_body, error_response, serialize
 from .vmpool import VmPool
 
@@ -67,6 +81,7 @@ class AppResponder:
         server_name: str,
         access_log: AccessLog | None = None,
         metrics: Metrics | None = None,
+        request_ids: RequestIds | None = None,
     ):
         self.app = app
         self.pool = pool
@@ -78,12 +93,18 @@ class AppResponder:
         self.served = 0
         self.access_log = access_log
         self.metrics = metrics
+        self.tally = metrics.tally if metrics is not None else None
+        self.timed = access_log is not None or metrics is not None
+        self.ids = request_ids if request_ids is not None else RequestIds()
+        self.in_flight = 0  # requests whose handler runs on the executor
         self.endpoints = ServerEndpoints(hub.readiness, self._metrics_page if metrics is not None else None)
         # the server's own answers that also end the connection (compared by identity)
         self.overloaded = error_response(503, error_body("Service Unavailable: too many requests in progress"))
         self.failed = error_response(500, error_body("Internal Server Error"))
         self.refused_header = error_response(500, error_body("Internal Server Error: invalid response header"))
-        self._heads: dict[tuple, bytes] = {}
+        # (head, handler set X-Request-Id): the whole head then, else the head without its last
+        # CRLF (the request id line goes there)
+        self._heads: dict[tuple, tuple[bytes, bool]] = {}
         self._cache_date: bytes | None = None
         self.late = error_response(503, error_body(deadline_message(deadline))) if deadline else None
 
@@ -95,15 +116,18 @@ class AppResponder:
 
     def handle(self, request: Request) -> Response | asyncio.Future:
         app = self.app
-        if self.access_log is not None:
-            self.access_log.started(request)
-        if self.metrics is not None:
-            self.metrics.started(request)
+        if self.timed:
+            request.received = monotonic()
+        request.request_id = self.ids.for_request(request.headers)
         dispatch = app.dispatch(request, self.endpoints)
         route = dispatch.route
         self.served += 1
         if route is None:
-            return dispatch.response
+            response = dispatch.response
+            status = response.status if isinstance(response, Response) else 200  # a future: /metrics
+            request.route = server_answer_label(status, request.path, self.endpoints.paths)
+            return response
+        request.route = route.path
         if not route.blocking:
             # inline on the loop thread: the pool's run_inline, written out (the hot path)
             pool = self.pool
@@ -121,9 +145,10 @@ class AppResponder:
         if self.pool.in_executor >= self.max_concurrency:
             return self.overloaded
         inner = self.pool.submit(lambda ctx: app.run_route(dispatch, request, ctx))
+        self.in_flight += 1
         outer = self.loop.create_future()
         timer = self.loop.call_later(self.deadline + _LATE_MARGIN, self._too_late, outer) if self.deadline else None
-        inner.add_done_callback(lambda done: self._settle(outer, done, timer))
+        inner.add_done_callback(lambda done: self._settle(outer, done, timer, request))
         return outer
 
     def render(
@@ -139,23 +164,49 @@ class AppResponder:
         if self._cache_date is not self.hub.date or len(self._heads) > _HEAD_CACHE_SIZE:
             self._heads.clear()
             self._cache_date = self.hub.date
-        head = self._heads.get(key)
-        if head is None:
+        cached = self._heads.get(key)
+        if cached is None:
             try:
-                head = self._serialize_head(response, keep_alive, request.http_version)
+                cached = self._head(response, keep_alive, request.http_version)
             except HeaderInjection as exc:
-                ERROR_LOG.error("❌ %s (answered 500, not written)", exc)
+                ERROR_LOG.error("❌ %s (answered 500, not written) %s", exc, self._fields(request))
                 response = self.refused_header
                 body = response.body
-                head = self._serialize_head(response, keep_alive, request.http_version)
+                cached = self._head(response, keep_alive, request.http_version)
             else:
-                self._heads[key] = head
-        data = head + body if body_allowed(request.method, response.status) else head
-        if self.access_log is not None:
-            self.access_log(request, response, len(data), peer)
-        if self.metrics is not None:
-            self.metrics.answered(request, response.status)
+                self._heads[key] = cached
+        head, own_id = cached
+        request_id = request.request_id
+        if not request_id:  # handle() failed before it gave the request an id
+            request_id = request.request_id = self.ids.new()
+        if not body_allowed(request.method, response.status):
+            body = b""
+        if own_id:
+            data = head + body if body else head
+        else:
+            data = b"".join((head, b"X-Request-Id: ", request_id.encode(), b"\r\n\r\n", body))
+        if self.timed:
+            received = request.received
+            seconds = monotonic() - received if received else 0.0
+            if self.access_log is not None:
+                self.access_log(request, response, len(data), peer, seconds)
+            tally = self.tally
+            if tally is not None:
+                tally.answered(
+                    request.route or INTERNAL, method_label(request.method), response.status, seconds if received else None
+                )
         return data, keep_alive
+
+    def _head(self, response: Response, keep_alive: bool, http_version: str) -> tuple[bytes, bool]:
+        head = self._serialize_head(response, keep_alive, http_version)
+        if any(name.lower() == REQUEST_ID_LOWER for name, _ in response.headers):
+            return head, True
+        return head[:-2], False
+
+    @staticmethod
+    def _fields(request: Request) -> str:
+        route = f"{request.method.upper()} {request.route}" if request.route.startswith("/") else request.route
+        return handler_fields(route=route, request_id=request.request_id)
 
     def _serialize_head(self, response: Response, keep_alive: bool, http_version: str) -> bytes:
         return serialize(
@@ -169,8 +220,12 @@ class AppResponder:
         )
 
     def refusal(self, status: int, message: str) -> bytes:
+        """A request the protocol refused before any route was chosen: it gets a fresh id (the
+        request's own header was never read whole) and is counted under ``refused``."""
+        if self.tally is not None:
+            self.tally.answered(REFUSED, OTHER_METHOD, status, None)
         return serialize(
-            error_response(status, error_body(message)),
+            error_response(status, error_body(message), [(REQUEST_ID_HEADER, self.ids.new())]),
             mode="ours",
             keep_alive=False,
             date=self.hub.date,
@@ -182,7 +237,10 @@ class AppResponder:
 
     # ------------------------------------------------------------------ threaded handlers
 
-    def _settle(self, outer: asyncio.Future, inner: asyncio.Future, timer: asyncio.TimerHandle | None) -> None:
+    def _settle(
+        self, outer: asyncio.Future, inner: asyncio.Future, timer: asyncio.TimerHandle | None, request: Request
+    ) -> None:
+        self.in_flight -= 1
         if timer is not None:
             timer.cancel()
         if outer.done():
@@ -197,13 +255,15 @@ class AppResponder:
             self.hub.exit_process(exc.status)
             outer.set_result(self.failed)
         else:
-            ERROR_LOG.error("❌ Handler task failed: %s: %s", type(exc).__name__, exc)
+            ERROR_LOG.error("❌ Handler task failed: %s: %s %s", type(exc).__name__, exc, self._fields(request))
             outer.set_result(self.failed)
 
     def _metrics_page(self) -> asyncio.Future:
         """``/metrics``: every worker's samples, read on the executor."""
         from .metrics import exposition
 
+        if self.metrics is not None:
+            self.metrics.flush()  # this worker's own counts are current on its own page
         outer = self.loop.create_future()
 
         def done(inner: asyncio.Future) -> None:

@@ -4,8 +4,9 @@ readiness, and the staged drain. The gunicorn worker (``workers/``) and ``etamil
 
 The sweep (every second, on the loop): refresh the cached clock and ``Date``, close idle
 keep-alive connections and time out slow requests, let the timers try for leadership, and call the
-tick hooks (the worker's heartbeat to the master, the process title, ``max_requests``). It keeps
-running during a drain, so the heartbeat does too.
+tick hooks (the worker's heartbeat to the master, the process title, ``max_requests``, the
+metrics' gauges and the move of the request counts into the shared files). It keeps running
+during a drain, so the heartbeat does too.
 
 Staged drain (:meth:`Server.begin_drain`, SIGTERM):
 
@@ -38,9 +39,9 @@ from .accesslog import AccessLog
 from .app import App
 from .balance import PATIENCE, Share
 from .logs import ERROR_LOG, close_access, configure_access
-from .metrics import Metrics
+from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
-from .resources import close_databases, database_unavailable
+from .resources import close_databases, database_unavailable, database_usage
 from .responder import AppResponder
 from .response import http_date
 from .timers import TimerRunner, cluster_leadership
@@ -110,7 +111,7 @@ class Server:
         if access_log is not None:
             self.tick_hooks.append(access_log.flush)
         if metrics is not None:
-            self.tick_hooks.append(lambda: metrics.sample(self.busy, len(self.connections)))
+            self.tick_hooks.append(self.sample_metrics)
         self.done: asyncio.Future = self.loop.create_future()
         self._sweep_handle: asyncio.TimerHandle | None = None
         self._drain_task: asyncio.Task | None = None
@@ -145,6 +146,7 @@ class Server:
         self._sweep_handle = self.loop.call_later(SWEEP_SECONDS, self._sweep)
         self.timers.poll()
         self._probe_database()
+        self._sample_safely()  # this worker's gauges exist from its first second
 
     def _accept_balanced(self, sock: socket.socket) -> None:
         """Accept connections ourselves, so that workers sharing the socket take turns
@@ -229,6 +231,32 @@ class Server:
     def served(self) -> int:
         return self.responder.served
 
+    def sample_metrics(self) -> None:
+        """Set this worker's gauges and flush its request counts (when metrics are on)."""
+        metrics = self.responder.metrics
+        if metrics is None:
+            return
+        pool = self.pool
+        metrics.sample(
+            WorkerSample(
+                connections=len(self.connections),
+                in_flight=self.responder.in_flight,
+                vm_pool_size=pool.size,
+                vm_idle=pool.idle,
+                vm_in_use=pool.in_use,
+                executor_threads=pool.threads,
+                executor_tasks=pool.in_executor,
+                draining=self.draining,
+                databases=database_usage(),
+            )
+        )
+
+    def _sample_safely(self) -> None:
+        try:
+            self.sample_metrics()
+        except Exception as exc:  # the metrics must never stop a start or a drain
+            ERROR_LOG.error("etamil-server: metrics failed: %s: %s", type(exc).__name__, exc)
+
     # ------------------------------------------------------------------ the sweep
 
     def _sweep(self) -> None:
@@ -301,6 +329,7 @@ class Server:
         for conn in list(self.connections):
             conn.begin_drain(grace)
         self._drain_task = self.loop.create_task(self._finish_drain())
+        self._sample_safely()  # the drain shows at once, not at the next sweep
 
     async def _finish_drain(self) -> None:
         loop = self.loop

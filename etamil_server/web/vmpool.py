@@ -89,10 +89,17 @@ class VmPool:
         self.size = max(1, size)
         self.loop = loop
         self.deadline = deadline
-        self.executor = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="etamil-handler")
+        self.threads = max(1, threads)
+        self.executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="etamil-handler")
         self.watchdog = Watchdog(deadline)
         self._idle: list[RunContext] = []
         self.in_executor = 0  # runs submitted and not finished (queued or running)
+        # contexts made and dropped (the pool was full when they came back): with the idle ones
+        # they give the contexts in use, for the metrics; both happen off the usual path (an
+        # empty or a full pool), so the lock that keeps them exact across threads costs nothing
+        self.created = 0
+        self.dropped = 0
+        self._counting = threading.Lock()
 
     # ------------------------------------------------------------------ contexts
 
@@ -100,6 +107,8 @@ class VmPool:
         try:
             ctx = self._idle.pop()
         except IndexError:
+            with self._counting:
+                self.created += 1
             return RunContext(services=HOST_SERVICES)
         ctx.reset()
         return ctx
@@ -107,6 +116,19 @@ class VmPool:
     def give_back(self, ctx: RunContext) -> None:
         if len(self._idle) < self.size:
             self._idle.append(ctx)
+        else:
+            with self._counting:
+                self.dropped += 1
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    @property
+    def in_use(self) -> int:
+        """Contexts running a handler or a timer tick now."""
+        return max(0, self.created - self.dropped - len(self._idle))
+
 
     # ------------------------------------------------------------------ running
 
@@ -143,4 +165,6 @@ class VmPool:
     def close(self, wait: bool = False) -> None:
         self.watchdog.close()
         self.executor.shutdown(wait=wait, cancel_futures=True)
-        self._idle.clear()
+        with self._counting:
+            self.dropped += len(self._idle)
+            self._idle.clear()

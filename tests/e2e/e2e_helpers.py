@@ -1,6 +1,7 @@
 """Helpers for the end-to-end tests (imported by name: conftest.py puts this directory on
 sys.path): gunicorn (``-c conf/etamil.py``) as a subprocess on a free
-loopback port, a raw HTTP/1.1 client, and a closed-loop load generator that counts failures."""
+loopback port, a raw HTTP/1.1 client, a closed-loop load generator that counts failures, and a
+fake systemd notify socket."""
 
 from __future__ import annotations
 
@@ -314,3 +315,48 @@ class SlowUpstream:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class FakeNotifySocket:
+    """What systemd's notify socket would receive (``NOTIFY_SOCKET`` for a server under test):
+    a unix datagram socket whose messages are collected as {NAME: value} dicts."""
+
+    def __init__(self, directory: Path):
+        self.path = str(directory / "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.messages: list[dict[str, str]] = []
+        self.lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            fields = dict(line.split("=", 1) for line in data.decode().split("\n") if line)
+            with self.lock:
+                self.messages.append(fields)
+
+    def states(self) -> list[str]:
+        """The state words received so far (READY, RELOADING, STOPPING), in order."""
+        with self.lock:
+            return [name for fields in self.messages for name in fields if name in ("READY", "RELOADING", "STOPPING")]
+
+    def wait_for_count(self, count: int, seconds: float = WAIT) -> list[str]:
+        """The states once at least ``count`` have arrived (or the time is up)."""
+        deadline = time.monotonic() + seconds
+        while len(self.states()) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.states()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(5)
+        self.sock.close()

@@ -169,7 +169,7 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 
 def test_hello_world_byte_for_byte_apart_from_the_date(running):
-    status, headers, body, raw = exchange(running.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, headers, body, raw = exchange(running.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Request-Id: t-1\r\n\r\n")
     date = headers["date"]
     assert raw == (
         b"HTTP/1.1 200 OK\r\n"
@@ -180,6 +180,7 @@ def test_hello_world_byte_for_byte_apart_from_the_date(running):
         b"Access-Control-Allow-Headers: Content-Type\r\n"
         b"Date: " + date.encode() + b"\r\n"
         b"Server: etamil-server\r\n"
+        b"X-Request-Id: t-1\r\n"
         b"\r\n"
         b"Hello, World!"
     )
@@ -459,5 +460,5 @@ def test_metrics_count_the_requests(tmp_path, slow, monkeypatch):
     assert status == "HTTP/1.1 200 OK"
     assert headers["content-type"].startswith("text/plain")
     text = body.decode()
-    assert 'etamil_http_requests_total{code="200",method="GET"} 3.0' in text
+    assert 'etamil_http_requests_total{code="200",method="GET",route="/"} 3.0' in text
     assert "etamil_http_request_duration_seconds_bucket" in text

@@ -24,7 +24,11 @@ What production needs, added (settings in :class:`~etamil_server.config.Database
 * fork safety: a pool used in a forked child forgets what it inherited without touching it (no
   close, no rollback: those would end the parent's sessions) and starts afresh;
 * thread safety: the server leases from many threads. Connecting, pinging and closing happen
-  outside the lock, so one slow database never blocks the others.
+  outside the lock, so one slow database never blocks the others;
+* numbers for the server's metrics (:meth:`ConnectionPool.usage`): per database type, how many
+  connections are open, in use and awaited now, and since the start how long each checkout waited
+  for a free connection (counts per bucket of :data:`WAIT_BUCKETS`) and how many gave up. The pool
+  only keeps the numbers; the server (``web/metrics.py``) reads them once a second.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from bisect import bisect_left
 from time import monotonic
 from typing import Any
 
@@ -39,6 +44,21 @@ from ...base.errors import EtamilError
 from ...config import ConfigError, DatabaseSettings, load_database_settings
 from . import messages
 from .drivers import Connection, Driver, driver_for
+
+# upper bounds (seconds) of the checkout-wait buckets; one more bucket counts the longer waits
+WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class _WaitTally:
+    """Checkouts of one database type since the pool started: waits per bucket, their sum, and
+    the checkouts that gave up (pool exhausted)."""
+
+    __slots__ = ("buckets", "seconds", "timeouts")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(WAIT_BUCKETS) + 1)
+        self.seconds = 0.0
+        self.timeouts = 0
 
 
 class _Entry:
@@ -96,6 +116,8 @@ class ConnectionPool:
         self._lock = threading.Lock()
         self._keys: dict[tuple[str, str], _KeyState] = {}
         self._pid = os.getpid()
+        self._waits: dict[str, _WaitTally] = {}
+        self._waits_lock = threading.Lock()
         _POOLS.add(self)
 
     # ------------------------------------------------------------------ checkout
@@ -107,6 +129,7 @@ class ConnectionPool:
         key = (type_name, text)
         settings = self.settings
         deadline: float | None = None
+        waited_since: float | None = None  # when the pool was first found full for this checkout
         while True:
             retired: list[_Entry] = []
             entry: _Entry | None = None
@@ -131,8 +154,10 @@ class ConnectionPool:
                     elif not retired:  # (expired ones are closed first, outside the lock)
                         if deadline is None:
                             deadline = now + settings.pool_timeout
+                            waited_since = now
                         remaining = deadline - now
                         if remaining <= 0:
+                            self._count_wait(type_name, waited_since, timed_out=True)
                             raise messages.pool_exhausted(type_name, text, settings.pool_timeout)
                         state.waiting += 1
                         try:
@@ -149,10 +174,25 @@ class ConnectionPool:
                     self._drop(entry)
                     continue
                 entry.suspect = False
+                self._count_wait(type_name, waited_since)
                 return Lease(entry.connection, type_name, text, entry, self)
             if full:
                 continue  # look again now that the expired ones are closed
-            return self._open(state, key, driver, type_name, text)
+            lease = self._open(state, key, driver, type_name, text)
+            self._count_wait(type_name, waited_since)
+            return lease
+
+    def _count_wait(self, type_name: str, waited_since: float | None, timed_out: bool = False) -> None:
+        waited = monotonic() - waited_since if waited_since is not None else 0.0
+        with self._waits_lock:
+            tally = self._waits.get(type_name)
+            if tally is None:
+                tally = self._waits[type_name] = _WaitTally()
+            if timed_out:
+                tally.timeouts += 1
+            else:
+                tally.buckets[bisect_left(WAIT_BUCKETS, waited)] += 1
+            tally.seconds += waited
 
     def _open(self, state: _KeyState, key: tuple[str, str], driver: Driver, type_name: str,
               text: str) -> Lease:
@@ -256,6 +296,33 @@ class ConnectionPool:
                 for (type_name, text), state in self._keys.items()
             ]
 
+    def usage(self) -> dict[str, dict[str, Any]]:
+        """Per database type (``PostgreSQL``, ``SQLite``...): ``open``, ``idle``, ``in_use``,
+        ``waiting`` now and the ``max`` allowed per database; since the pool started,
+        ``wait_buckets`` (checkouts per bucket of :data:`WAIT_BUCKETS`, the longer waits last),
+        ``wait_seconds`` (their sum, timed-out waits included) and ``timeouts``. Private SQLite
+        databases are not pooled and not counted."""
+        self._adopt_process()
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for (type_name, _), state in self._keys.items():
+                usage = found.get(type_name)
+                if usage is None:
+                    usage = found[type_name] = _empty_usage(self.settings.pool_max)
+                usage["open"] += state.total
+                usage["idle"] += len(state.idle)
+                usage["in_use"] += len(state.members) - len(state.idle)
+                usage["waiting"] += state.waiting
+        with self._waits_lock:
+            for type_name, tally in self._waits.items():
+                usage = found.get(type_name)
+                if usage is None:
+                    usage = found[type_name] = _empty_usage(self.settings.pool_max)
+                usage["wait_buckets"] = list(tally.buckets)
+                usage["wait_seconds"] = tally.seconds
+                usage["timeouts"] = tally.timeouts
+        return found
+
     def keys(self) -> list[tuple[str, str]]:
         """The (type name, connection text) of every database this pool has connected to."""
         self._adopt_process()
@@ -287,9 +354,18 @@ class ConnectionPool:
         inherited = [entry for state in self._keys.values() for entry in state.members]
         self._lock = threading.Lock()  # the parent's may have been held by another thread
         self._keys = {}
+        self._waits_lock = threading.Lock()
+        self._waits = {}  # the parent's checkouts are not this process's
         self._pid = os.getpid()
         for entry in inherited:
             entry.connection.abandon()
+
+
+def _empty_usage(pool_max: int) -> dict[str, Any]:
+    return {
+        "open": 0, "idle": 0, "in_use": 0, "waiting": 0, "max": pool_max,
+        "wait_buckets": [0] * (len(WAIT_BUCKETS) + 1), "wait_seconds": 0.0, "timeouts": 0,
+    }
 
 
 # ------------------------------------------------------------------------------ the process's pool
