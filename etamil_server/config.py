@@ -122,7 +122,8 @@ class DatabaseSettings:
     transaction_pooling: bool = False
     #: ETAMIL_SQLITE_JOURNAL: "default" keeps SQLite's rollback journal (as the reference); "wal"
     #: opens SQLite files in write-ahead-log mode, so readers never wait for a writer and writers
-    #: of several processes queue briefly instead of failing with "database is locked". Servers
+    #: of several processes take turns (host/db/drivers/sqlite_gate.py) instead of failing with
+    #: "database is locked" or sleeping in SQLite's retry loop. Servers
     #: (``web/loading.py``) make "wal" their default.
     sqlite_journal: str = "default"
 

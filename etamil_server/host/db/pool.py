@@ -15,7 +15,8 @@ The reference's contract, kept:
 What production needs, added (settings in :class:`~etamil_server.config.DatabaseSettings`):
 
 * at most ``ETAMIL_DB_POOL_MAX`` open connections per key; a checkout waits up to
-  ``ETAMIL_DB_POOL_TIMEOUT`` seconds for one to come back, then fails with a clear message;
+  ``ETAMIL_DB_POOL_TIMEOUT`` seconds for one to come back, then fails with a clear message; the
+  waiters are served in the order they came, and a newcomer queues behind them;
 * broken connections are dropped: on release (the rollback failed, or the server hung up), and on
   checkout when the socket shows the server went away or the connection sat idle for
   ``ETAMIL_DB_CHECK_IDLE`` seconds (then a cheap round trip decides); one broken connection makes
@@ -139,7 +140,13 @@ class ConnectionPool:
                 if state is None:
                     state = self._keys[key] = _KeyState(self._lock)
                 now = monotonic()
-                while state.idle:
+                # Fairness: while others wait, a new checkout queues behind them (a Condition
+                # wakes its waiters in the order they came) instead of taking the connection
+                # just returned for the first of them. Without this a busy pool lets newcomers
+                # win again and again: at 1,000 connections some requests waited past the pool
+                # timeout while the median wait was half a second.
+                queue_first = state.waiting > 0 and deadline is None
+                while state.idle and not queue_first:
                     candidate = state.idle.pop()  # the most recently returned: LIFO
                     if self._expired(candidate, now):
                         state.members.discard(candidate)
@@ -148,7 +155,7 @@ class ConnectionPool:
                     entry = candidate
                     break
                 if entry is None:
-                    full = bool(settings.pool_max) and state.total >= settings.pool_max
+                    full = queue_first or (bool(settings.pool_max) and state.total >= settings.pool_max)
                     if not full:
                         state.reserved += 1
                     elif not retired:  # (expired ones are closed first, outside the lock)

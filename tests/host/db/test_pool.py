@@ -126,6 +126,29 @@ def test_a_waiting_checkout_gets_the_next_released_connection(make_pool, db_file
     got[0].release()
 
 
+def test_a_newcomer_queues_behind_a_waiting_checkout(make_pool, db_file):
+    # The holder gives its connection back and asks again at once: the thread that was already
+    # waiting gets it first (without the queue, the newcomer would take it back every time).
+    pool = make_pool(pool_max=1, pool_timeout=30)
+    held = pool.checkout("SQLite", db_file, SQLITE)
+    order = []
+
+    def wait_then_hold() -> None:
+        lease = pool.checkout("SQLite", db_file, SQLITE)
+        order.append("waiter")
+        lease.release()
+
+    waiter = threading.Thread(target=wait_then_hold)
+    waiter.start()
+    assert wait_until(lambda: stats_of(pool, "SQLite")["waiting"] == 1)
+    held.release()
+    again = pool.checkout("SQLite", db_file, SQLITE)
+    order.append("newcomer")
+    again.release()
+    waiter.join(30)
+    assert order == ["waiter", "newcomer"]
+
+
 def test_a_waiting_checkout_gets_room_when_a_connection_closes(make_pool, db_file):
     pool = make_pool(pool_max=1, pool_timeout=30, idle=0)  # released connections close
     held = pool.checkout("SQLite", db_file, SQLITE)

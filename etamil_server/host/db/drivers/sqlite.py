@@ -3,7 +3,9 @@ numbers bound as their text, numeric-looking text read back as numbers."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +15,11 @@ from ....runtime.values import WHITE_SPACE, display
 from .. import messages
 from ..convert import number_from_float
 from .base import GRAVEYARD, Row
+from .sqlite_gate import WriteGate, gate_for, reads_only
 
 _SQLITE_ERROR = 1  # the primary result code of "SQL error or missing database"
+_BUSY_TIMEOUT = 5.0  # sqlite3.connect's default busy timeout, which we keep
+_UNGATED = nullcontext()
 
 
 def _bind(value: Any) -> Any:
@@ -49,17 +54,27 @@ def _lib(error: Exception) -> str:
 
 
 class SqliteConnection:
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_gate")
 
-    def __init__(self, raw: sqlite3.Connection):
+    def __init__(self, raw: sqlite3.Connection, gate: WriteGate | None = None):
         self._raw = raw
+        self._gate = gate  # sqlite_gate.py: set for files in write-ahead-log mode
+
+    def _writer_turn(self, sql: str, reading: bool) -> AbstractContextManager:
+        """The write gate for a statement run outside an explicit transaction (the gate's
+        contract); statements that only read, and all inside a transaction, pass ungated."""
+        gate = self._gate
+        if gate is None or self._raw.in_transaction or (reading and reads_only(sql)):
+            return _UNGATED
+        return gate.held(_BUSY_TIMEOUT)
 
     # ------------------------------------------------------------------ statements
     def execute(self, sql: str, params: list) -> int:
         args = [_bind(value) for value in params]
         cursor = self._raw.cursor()
         try:
-            cursor.execute(sql, args)
+            with self._writer_turn(sql, reading=False):
+                cursor.execute(sql, args)
             # Like rusqlite: a statement whose first step yields a row is refused (its changes,
             # if any, are made — as upstream).
             if cursor.description is not None and cursor.fetchone() is not None:
@@ -80,7 +95,8 @@ class SqliteConnection:
         cursor = self._raw.cursor()
         try:
             try:
-                cursor.execute(sql, args)
+                with self._writer_turn(sql, reading=True):
+                    cursor.execute(sql, args)
             except sqlite3.ProgrammingError as error:
                 if "one statement at a time" in str(error):
                     raise messages.cannot_prepare(_lib(error)) from None
@@ -170,16 +186,21 @@ class SqliteDriver:
                 raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             else:
                 raw = sqlite3.connect(text, uri=True, isolation_level=None, check_same_thread=False)
-                if settings.sqlite_journal == "wal":
-                    _use_wal(raw)
+                if settings.sqlite_journal == "wal" and _use_wal(raw) and not text.startswith("file:"):
+                    return SqliteConnection(raw, gate_for(os.path.abspath(text)))
         except (sqlite3.Error, ValueError) as error:
             raise messages.sqlite_cannot_open(text, _lib(error)) from None
         return SqliteConnection(raw)
 
 
-def _use_wal(raw: sqlite3.Connection) -> None:
+def _use_wal(raw: sqlite3.Connection) -> bool:
     """Write-ahead log for a file database (a server's default, ``ETAMIL_SQLITE_JOURNAL``). The
     mode is stored in the file, so this is a no-op after the first connection; a database that
     cannot switch (in memory, read-only) keeps its journal. ``synchronous`` stays FULL: a commit
-    that was answered survives a power loss."""
-    raw.execute("PRAGMA journal_mode=WAL").close()
+    that was answered survives a power loss. True when the file is in WAL mode now."""
+    cursor = raw.execute("PRAGMA journal_mode=WAL")
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row is not None and str(row[0]).lower() == "wal"
