@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from .base.recursion import allow_deep_recursion
-from .base.terminal import complain, exit_status, flush_streams, say
+from .base.terminal import complain, exit_status, flush_streams, say, shown_path
 
 VERSION_LINE = "etamil 0.3.0"
 
@@ -198,7 +198,7 @@ def _type_errors(program) -> bool:
 
 
 def _run(program, quiet: bool, dump_path: str | None = None) -> int:
-    from .base.errors import EtamilError, EtamilExit
+    from .base.errors import EtamilError, EtamilExit, location_text
     from .host.services import HOST_SERVICES
     from .lang.counts import instruction_count
     from .runtime.compiler import CompileError, compile_program
@@ -226,6 +226,9 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
         if dump_path:
             _dump_globals(dump_path, getattr(error, "globals", {}))
         complain("✗ Runtime error: " + error.message)
+        if error.location is not None:
+            where = error.location
+            complain(location_text(where, shown_path(where.file) if where.file else None))
         return 1
     finally:
         ctx.release()

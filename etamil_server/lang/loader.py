@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ..base.errors import io_error_text
+from ..base.terminal import shown_path
 from . import syntax as ast
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse
@@ -56,6 +57,12 @@ def _read_text(canonical: str) -> str:
         raise _cannot_read(canonical, "stream did not contain valid UTF-8") from None
 
 
+def in_file(path: str) -> str:
+    """The continuation line naming the imported file a load error is in."""
+    shown = shown_path(path)
+    return f"  கோப்பு: {shown}  (in file {shown})"
+
+
 def parse_source(text: str) -> list[ast.Stmt]:
     """Lex and parse one file's text; lexical errors are all reported, parse errors the first."""
     try:
@@ -94,13 +101,10 @@ _ANY_BLOCK = (*ast.BLOCK_STATEMENTS, ast.FunctionDef, ast.Route, ast.Every)
 
 
 def _tag(statements: list[ast.Stmt], canonical: str) -> list[ast.Stmt]:
-    """Mark each top-level statement, and every function definition at any depth, with its file
-    (nested statements belong to the file of the top-level one that holds them)."""
-    for statement in statements:
-        statement.file = canonical
+    """Mark every statement, at any depth, with its file (a runtime error names the file of the
+    statement it happened in; a spliced program mixes files)."""
     for statement in ast.statements_in(statements, _ANY_BLOCK):
-        if isinstance(statement, ast.FunctionDef):
-            statement.file = canonical
+        statement.file = canonical
     return statements
 
 
@@ -133,7 +137,13 @@ class _Loader:
             return []
         self.loaded.add(canonical)
         self.files.append(canonical)
-        statements = _tag(parse_source(_read_text(canonical)), canonical)
+        text = _read_text(canonical)  # a read error names the file already
+        try:
+            statements = _tag(parse_source(text), canonical)
+        except LoadError as error:
+            # The reference positions a module's lexical or parse error in the module without
+            # naming it (§13 quirk): the first line stays its, the next one names the file.
+            raise LoadError(f"{error.message}\n{in_file(canonical)}") from None
         return self.splice(statements, os.path.dirname(canonical))
 
 

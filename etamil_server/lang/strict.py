@@ -45,9 +45,9 @@ file names that file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 
+from ..base.terminal import shown_path
 from . import syntax as ast
 
 #: HOST.md §4.6: the globals the server binds before a handler runs
@@ -155,8 +155,7 @@ class _Analysis:
     def where(self) -> str:
         if self.file is None or self.file == self.main_file:
             return ""
-        relative = os.path.relpath(self.file)
-        return " in " + (self.file if relative.startswith("..") else relative)
+        return " in " + shown_path(self.file)
 
     def reads(self, expr: ast.Expr | None, state: State) -> None:
         for node in ast.walk(expr):

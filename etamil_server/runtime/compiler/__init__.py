@@ -75,7 +75,8 @@ def compile_program(
     }
     namespace.update(emitter.namespace)
     return Compiled(source, namespace, emitter.names, analysis.blocking, filename,
-                    emitter.inputs_used, collect_globals)
+                    emitter.inputs_used, collect_globals,
+                    line_positions=emitter.line_positions, functions=emitter.python_functions())
 
 
 __all__ = ["ALL", "A", "B", "N", "NIL", "R", "RES", "S", "UNSET", "RESPONSE_VARIABLES", "CompileError",

@@ -4,10 +4,12 @@ globals, and the translation of what goes wrong in it into eTamil errors."""
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from types import TracebackType
 from typing import Any
 
-from ...base.errors import CALL_DEPTH, EtamilError, undefined_variable
+from ...base.errors import CALL_DEPTH, EtamilError, Location, undefined_variable
 from ..context import RunContext
 from .names import MANGLED, Names
 
@@ -46,12 +48,18 @@ class Compiled:
     whether a run returns every global (False: only the response variables)."""
 
     def __init__(self, source: str, namespace: dict[str, Any], names: Names, blocking: bool, filename: str,
-                 inputs_used: frozenset[str] = frozenset(), collect_globals: bool = True):
+                 inputs_used: frozenset[str] = frozenset(), collect_globals: bool = True, *,
+                 line_positions: Sequence[tuple[int, int, str | None] | None] = (),
+                 functions: Mapping[str, str] | None = None):
         self.source = source
         self.blocking = blocking
         self.inputs_used = inputs_used
         self.collect_globals = collect_globals
         self._names = names
+        self._namespace = namespace
+        # read only when an error is reported (locate): nothing on the running path
+        self._line_positions = line_positions
+        self._functions = functions or {}
         try:
             code = compile(source, filename, "exec")
         except (SyntaxError, RecursionError, MemoryError) as error:  # IndentationError included
@@ -71,6 +79,7 @@ class Compiled:
                 IndexError, ValueError, AttributeError) as error:
             converted = self._convert(error)
             converted.globals = self._globals_from_traceback(error, ctx)
+            converted.location = self.locate(error.__traceback__)
             if converted is error:
                 raise
             raise converted from None
@@ -99,6 +108,36 @@ class Compiled:
                 return self._globals(dict(tb.tb_frame.f_locals), ctx)
             tb = tb.tb_next
         return dict(ctx.response)
+
+    def locate(self, tb: TracebackType | None) -> Location | None:
+        """Where the error whose traceback is ``tb`` happened in the eTamil program: the frames of
+        this program's generated code, mapped back through the line table. The position is the
+        innermost one known (a function's entry has none: then its call's); the calls are the
+        eTamil functions on the way, outermost first (a native's gate and the definition it ran
+        count once). None when no frame of this program is on the way."""
+        position = None
+        calls: list[str] = []
+        gate: str | None = None
+        found = False
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_globals is self._namespace:
+                found = True
+                name = self._functions.get(frame.f_code.co_name)
+                lineno = tb.tb_lineno
+                here = self._line_positions[lineno] if 0 < lineno < len(self._line_positions) else None
+                if name is not None and name != gate:
+                    calls.append(name)
+                # a frame without a position is a gate or a function's entry: a gate's definition
+                # (the next frame, same function) is not another call
+                gate = name if here is None else None
+                if here is not None:
+                    position = here
+            tb = tb.tb_next
+        if not found or position is None:
+            return None
+        line, column, file = position
+        return Location(line, column, file, calls)
 
     def _convert(self, error: BaseException) -> EtamilError:
         if isinstance(error, EtamilError):

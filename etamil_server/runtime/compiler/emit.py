@@ -28,6 +28,14 @@ from .kinds import ALL, NIL, NUMERIC, RETURN_KINDS, A, B, I, N, R, S, is_whole_l
 from .names import Names, ascii_hint
 from .scopes import RESPONSE_VARIABLES, Scope, evaluated
 
+#: Ends a generated line with the number of the eTamil statement it belongs to, until
+#: :meth:`Emitter.generate` moves the numbers into the line table. A control character: ``repr``
+#: escapes it, so no generated text holds it otherwise.
+_MARK = "\x01"
+
+#: an eTamil statement's place: line, column, file (None: not loaded from a file)
+Position = tuple[int, int, "str | None"]
+
 
 class Code:
     """A generated expression: its text and whether it is an atom (safe to repeat, no effects).
@@ -76,6 +84,10 @@ class Emitter:
         self.namespace: dict[str, Any] = {}
         self.inputs_used: frozenset[str] = frozenset()
         self.temp_counter = 0
+        #: the statements lines were generated for, and once generated, by Python line number
+        #: (1-based; index 0 unused) the position of the statement each line belongs to
+        self.positions: list[Position] = []
+        self.line_positions: list[Position | None] = []
         # the bundled library's functions that run natively (runtime/native): name -> binding
         self.native = native.bindings(self.functions)
         self.function_python: dict[str, str] = {
@@ -117,7 +129,26 @@ class Emitter:
         body.extend(statements)
         body.append("return locals()" if self.collect_globals else "return None")
         lines.extend("    " + line for line in body)
-        return "\n".join(lines) + "\n"
+        return self.unmark(lines)
+
+    def unmark(self, lines: list[str]) -> str:
+        """The source of ``lines`` without their statement marks, which go to ``line_positions``
+        (what a runtime error reports: Compiled.locate)."""
+        table: list[Position | None] = [None]
+        texts: list[str] = []
+        for line in lines:
+            text, _, number = line.partition(_MARK)
+            texts.append(text)
+            table.extend([self.positions[int(number)] if number else None] * (text.count("\n") + 1))
+        self.line_positions = table
+        return "\n".join(texts) + "\n"
+
+    def python_functions(self) -> dict[str, str]:
+        """Python function name -> the eTamil function it is (a natively run function's
+        definition too, see runtime/native ``gated``)."""
+        names = {python: name for name, python in self.function_python.items()}
+        names.update({python + "_def": name for name, python in self.function_python.items()})
+        return names
 
     def _mentioned_top_names(self) -> set[str]:
         names: set[str] = set()
@@ -213,7 +244,15 @@ class Emitter:
 
     def statement(self, statement: ast.Stmt, scope: Scope, flow: Flow) -> list[str]:
         method = getattr(self, "s_" + type(statement).__name__)
-        return method(statement, scope, flow)
+        return self.located(method(statement, scope, flow), statement)
+
+    def located(self, lines: list[str], statement: ast.Stmt) -> list[str]:
+        """Mark the lines of ``statement`` that no nested statement has marked as its own."""
+        if not lines:
+            return lines
+        self.positions.append((statement.line, statement.column, ast.origin(statement)))
+        mark = f"{_MARK}{len(self.positions) - 1}"
+        return [line if _MARK in line else line + mark for line in lines]
 
     def s_FunctionDef(self, statement, scope, flow):
         return []  # hoisted: executing a definition does nothing (§9.4)
