@@ -57,7 +57,6 @@ class Code:
         self.bounds = bounds if bounds is not None else ((whole, whole) if whole is not None else None)
 
 
-
 class Emitter:
     """Writes the Python source of one analysed program (:meth:`generate`). ``namespace`` collects
     the constants the source refers to; ``inputs_used`` is known once the source is written.
