@@ -1,8 +1,9 @@
 """Errors raised while an eTamil program runs.
 
 Every failure a program can meet at run time is an :class:`EtamilError` carrying the exact
-bilingual message of the spec (LANGUAGE.md §14.3, HOST.md §5.11 ...). Runtime errors carry no
-line or column (LANGUAGE.md §14.1).
+bilingual message of the spec (LANGUAGE.md §14.3, HOST.md §5.11 ...). The message carries no line
+or column (LANGUAGE.md §14.1): where the error happened travels beside it, in ``location`` (our
+addition, reported on a line of its own after the reference's, :func:`location_text`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,28 @@ from __future__ import annotations
 import os
 
 
+class Location:
+    """Where a runtime error happened: the position (1-based line and column) and file (None:
+    typed at a prompt or read from standard input) of the innermost eTamil statement it passed
+    through, and the eTamil functions called on the way there, outermost first."""
+
+    __slots__ = ("line", "column", "file", "calls")
+
+    def __init__(self, line: int, column: int, file: str | None, calls: list[str]):
+        self.line = line
+        self.column = column
+        self.file = file
+        self.calls = calls
+
+    def __repr__(self) -> str:
+        return f"Location({self.line}, {self.column}, {self.file!r}, {self.calls!r})"
+
+
 class EtamilError(Exception):
-    """A runtime error of an eTamil program: ``message`` is the spec's bilingual text."""
+    """A runtime error of an eTamil program: ``message`` is the spec's bilingual text;
+    ``location`` is set when the error leaves a compiled program (None: not known)."""
+
+    location: Location | None = None
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -60,6 +81,45 @@ def arity_error(name: str, expected: int, got: int) -> EtamilError:
 
 def unknown_function(name: str) -> EtamilError:
     return EtamilError(f"அறியப்படாத செயல் '{name}'  (unknown function '{name}')")
+
+
+#: a call chain longer than this is shown by its two ends
+_CHAIN_SHOWN = 8
+
+
+def location_text(location: Location, shown_file: str | None) -> str:
+    """The line after ``✗ Runtime error: …`` (indented like the reference's continuation lines),
+    bilingual as the spec's positioned messages: ``shown_file`` is the file as the user should
+    read it (None: leave it out)::
+
+        இடம்: ledger.qmz, வரி 12, நெடுவரிசை 5, அழைப்புகள்: pay → fee  (at ledger.qmz, line 12, column 5, calls: pay → fee)
+    """
+    where = f"{shown_file}, " if shown_file else ""
+    chain = call_chain(location.calls)
+    tamil = f"இடம்: {where}வரி {location.line}, நெடுவரிசை {location.column}"
+    english = f"at {where}line {location.line}, column {location.column}"
+    if chain:
+        tamil += f", அழைப்புகள்: {chain}"
+        english += f", calls: {chain}"
+    return f"  {tamil}  ({english})"
+
+
+def call_chain(calls: list[str]) -> str:
+    """``outer → inner``: a run of calls of one function is written once with its count
+    (``depth ×257``), and a chain still too long keeps its two ends around ``…``."""
+    runs: list[str] = []
+    index = 0
+    while index < len(calls):
+        end = index
+        while end + 1 < len(calls) and calls[end + 1] == calls[index]:
+            end += 1
+        count = end - index + 1
+        runs.append(calls[index] if count == 1 else f"{calls[index]} ×{count}")
+        index = end + 1
+    if len(runs) > _CHAIN_SHOWN:
+        half = _CHAIN_SHOWN // 2
+        runs = [*runs[:half], "…", *runs[-half:]]
+    return " → ".join(runs)
 
 
 DIVISION_BY_ZERO = "பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)"

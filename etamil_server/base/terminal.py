@@ -34,6 +34,13 @@ def complain(text: str) -> None:
     sys.stderr.flush()
 
 
+def shown_path(path: str) -> str:
+    """A file as the command's messages name it: relative to the working directory when it lies
+    inside it, else the path as it is."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def exit_status(status: int) -> int:
     """The status ``வெளியேறு(status)`` ends the process with."""
     return status if _INT32_MIN <= status <= _INT32_MAX else 1

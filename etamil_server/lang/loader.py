@@ -8,9 +8,9 @@ the same way. Files are identified by canonical path and contribute at most once
 from __future__ import annotations
 
 import os
-import sys
 
 from ..base.errors import io_error_text
+from ..base.terminal import shown_path
 from . import syntax as ast
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse
@@ -23,10 +23,6 @@ Program = ast.Program
 #: ``"nUlakam/col.qmz"`` resolves with no set-up.
 STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stdlib")
 SYSTEM_DIRS = ("/usr/share/etamil", "/usr/local/share/etamil")
-
-
-# The parser recurses once per nesting level; allow programs far deeper than any real one.
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
 class LoadError(Exception):
@@ -59,6 +55,12 @@ def _read_text(canonical: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise _cannot_read(canonical, "stream did not contain valid UTF-8") from None
+
+
+def in_file(path: str) -> str:
+    """The continuation line naming the imported file a load error is in."""
+    shown = shown_path(path)
+    return f"  கோப்பு: {shown}  (in file {shown})"
 
 
 def parse_source(text: str) -> list[ast.Stmt]:
@@ -94,22 +96,15 @@ def resolve_import(written: str, importer_dir: str) -> str | None:
     return None
 
 
+#: every block a function definition can sit in
+_ANY_BLOCK = (*ast.BLOCK_STATEMENTS, ast.FunctionDef, ast.Route, ast.Every)
+
+
 def _tag(statements: list[ast.Stmt], canonical: str) -> list[ast.Stmt]:
-    """Mark each top-level statement, and every function definition at any depth, with its file
-    (nested statements belong to the file of the top-level one that holds them)."""
-    pending: list[ast.Stmt] = list(statements)
-    for statement in statements:
+    """Mark every statement, at any depth, with its file (a runtime error names the file of the
+    statement it happened in; a spliced program mixes files)."""
+    for statement in ast.statements_in(statements, _ANY_BLOCK):
         statement.file = canonical
-    while pending:
-        statement = pending.pop()
-        if isinstance(statement, ast.FunctionDef):
-            statement.file = canonical
-            pending.extend(statement.body)
-        elif isinstance(statement, ast.If):
-            pending.extend(statement.then)
-            pending.extend(statement.otherwise or ())
-        elif isinstance(statement, ast.While | ast.ForEach | ast.Route | ast.Every):
-            pending.extend(statement.body)
     return statements
 
 
@@ -142,7 +137,13 @@ class _Loader:
             return []
         self.loaded.add(canonical)
         self.files.append(canonical)
-        statements = _tag(parse_source(_read_text(canonical)), canonical)
+        text = _read_text(canonical)  # a read error names the file already
+        try:
+            statements = _tag(parse_source(text), canonical)
+        except LoadError as error:
+            # The reference positions a module's lexical or parse error in the module without
+            # naming it (§13 quirk): the first line stays its, the next one names the file.
+            raise LoadError(f"{error.message}\n{in_file(canonical)}") from None
         return self.splice(statements, os.path.dirname(canonical))
 
 

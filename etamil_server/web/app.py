@@ -32,7 +32,8 @@ Modes:
   else 404. Path parameters are percent-decoded (``%20`` -> space, UTF-8), as web frameworks do.
 
 ``run_route`` turns a runtime error into the 500 of §4.9 (and logs ``❌ Handler execution error:
-{message}``, then the route and the request id when the server gave the request one, see
+{message}``, then the route, the file and line of the failing statement and the request id when
+the server gave the request one, see
 ``logs.handler_error_line``), a passed deadline into a 503 with a JSON body; ``EtamilExit``
 propagates (it ends the process). A handler header the "ours" serializer refuses (``HeaderInjection``) is the caller's to
 answer: ``handler_error(str(exc))`` and a log line. Database leases are given back
@@ -48,7 +49,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from ..base.errors import DeadlineExceeded, EtamilError, EtamilExit
+from ..base.errors import DeadlineExceeded, EtamilError, EtamilExit, Location
+from ..base.terminal import shown_path
 from ..lang.shape import ProgramShape, program_shape
 from ..runtime.compiler import compile_program
 from .endpoints import NO_ENDPOINTS, ServerEndpoints
@@ -273,10 +275,10 @@ class App:
                 final_globals = compiled.run(ctx, inject, collect=False)
                 return build_response(final_globals)
             except DeadlineExceeded as exc:
-                _log_handler_error(exc.message, route, request)
+                _log_handler_error(exc.message, route, request, exc.location)
                 return error_response(503, error_body(exc.message))
             except EtamilError as exc:
-                _log_handler_error(exc.message, route, request)
+                _log_handler_error(exc.message, route, request, exc.location)
                 return handler_error(exc.message)
             except (EtamilExit, KeyboardInterrupt, SystemExit):
                 raise
@@ -299,11 +301,15 @@ def _compile_handler(statements: list[Any], params: list[str]) -> Runnable:
     return compile_program(statements, inputs=names, input_kinds=kinds, collect_globals=False)
 
 
-def _log_handler_error(message: str, route: RouteEntry, request: Request) -> None:
-    """The handler-error line; with the route and the request id when the server gave the request
-    an id (the reference ``--server`` does not: its line stays the reference's)."""
+def _log_handler_error(message: str, route: RouteEntry, request: Request, where: Location | None = None) -> None:
+    """The handler-error line; with the route, the file and line of the error when known, and the
+    request id, when the server gave the request an id (the reference ``--server`` does not: its
+    line stays the reference's)."""
     if request.request_id:
-        ERROR_LOG.error("%s", handler_error_line(message, route=route.label, request_id=request.request_id))
+        file = shown_path(where.file) if where is not None and where.file else None
+        line = where.line if where is not None else None
+        ERROR_LOG.error("%s", handler_error_line(message, route=route.label, request_id=request.request_id,
+                                                 file=file, line=line))
     else:
         ERROR_LOG.error("%s", handler_error_line(message))
 

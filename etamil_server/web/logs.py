@@ -7,7 +7,7 @@ where gunicorn's do, with gunicorn's format, and USR1 reopens them together. In 
 (``etamil serve``, ``etamil --async``) lines go to stderr as the message alone, so the reference's
 stderr lines (``❌ Handler execution error: …``, ``❌ இடைவெளி #k every Ns failed: …``, HOST.md §2.8)
 come out byte for byte (:func:`handler_error_line` formats the handler-error line; the server
-appends the route and the request id). The access log goes to ``ETAMIL_ACCESS_LOG`` (``-``:
+appends the route, the failing statement's file and line, and the request id). The access log goes to ``ETAMIL_ACCESS_LOG`` (``-``:
 stdout, else a file that logrotate may move: it is reopened when that happens).
 """
 
@@ -29,23 +29,28 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 HANDLER_ERROR = "❌ Handler execution error: "
 
 
-def handler_error_line(message: str, *, route: str | None = None, request_id: str | None = None) -> str:
+def handler_error_line(message: str, *, route: str | None = None, request_id: str | None = None,
+                       file: str | None = None, line: int | None = None) -> str:
     """The line logged when a handler fails (HOST.md §2.8 names its prefix, which stays first).
 
     Without context (the reference ``--server``) it is the reference's line exactly. The server
     appends what it knows after the message, in brackets at the very end of the line, each value a
     JSON string, so a parser can take the fields from the end whatever the message holds::
 
-        ❌ Handler execution error: <message> [route="GET /orders/:id" request_id="3f9a0c1d2e4b-1a"]
+        ❌ Handler execution error: <message> [route="GET /orders/:id" file="shop.qmz" line="12" request_id="3f9a0c1d2e4b-1a"]
 
-    More context (a source position, say) belongs here too, as another ``name="value"`` field."""
-    fields = handler_fields(route=route, request_id=request_id)
+    ``file`` and ``line``: where in the program the error happened (the statement's, when known).
+    More context belongs here too, as another ``name="value"`` field."""
+    fields = handler_fields(route=route, request_id=request_id, file=file, line=line)
     return f"{HANDLER_ERROR}{message} {fields}" if fields else HANDLER_ERROR + message
 
 
-def handler_fields(*, route: str | None = None, request_id: str | None = None) -> str:
-    """``[route="…" request_id="…"]`` for the fields that are known; empty when none is."""
-    pairs = [(name, value) for name, value in (("route", route), ("request_id", request_id)) if value]
+def handler_fields(*, route: str | None = None, request_id: str | None = None,
+                   file: str | None = None, line: int | None = None) -> str:
+    """``[route="…" file="…" line="…" request_id="…"]`` for the fields that are known; empty
+    when none is."""
+    known = (("route", route), ("file", file), ("line", None if line is None else str(line)), ("request_id", request_id))
+    pairs = [(name, value) for name, value in known if value]
     if not pairs:
         return ""
     return "[" + " ".join(f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in pairs) + "]"

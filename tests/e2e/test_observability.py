@@ -217,7 +217,9 @@ TEXT_LINE = re.compile(
     r'^(?P<remote>\S+) - - \[[^\]]+\] "(?P<method>\S+) (?P<target>(?:[^"\\]|\\x[0-9a-f]{2})*) HTTP/[\d.]+" '
     r"(?P<status>\d{3}) (?P<bytes>\d+) (?P<seconds>\d+\.\d{6}) (?P<request_id>\S+)$"
 )
-ERROR_LINE = re.compile(r'❌ Handler execution error: (?P<message>.*) \[route="(?P<route>[^"]*)" request_id="(?P<id>[^"]*)"\]$')
+ERROR_LINE = re.compile(
+    r'❌ Handler execution error: (?P<message>.*) \[route="(?P<route>[^"]*)"(?: \w+="[^"]*")* request_id="(?P<id>[^"]*)"\]$'
+)
 
 
 def parse_access(text: str, fmt: str) -> list[dict]:

@@ -8,6 +8,9 @@ expectations are comments inside the program:
 ``// expect error: <fragment>``
     the run fails (non-zero exit) and stderr contains the fragment; several fragments must
     occur in the order written. An empty fragment only asks for the failure.
+``// expect error line: <line>``
+    like ``expect error``, but the text must be a whole line of stderr (the reference's first
+    line of a message exactly, or our location line after it).
 ``// expect no error: <fragment>``
     stderr must not contain the fragment (e.g. a second parse error that must not be reported).
 ``// stdin: <text>``
@@ -49,7 +52,7 @@ CASES_DIR = Path(__file__).parent / "cases"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 30
 
-DIRECTIVE = re.compile(r"//\s*(expect no error|expect error|expect|stdin|exit|args|env|requires):(.*)$")
+DIRECTIVE = re.compile(r"//\s*(expect no error|expect error line|expect error|expect|stdin|exit|args|env|requires):(.*)$")
 SERVICE_PORTS = {"postgres": 5432, "mysql": 3306}
 
 
@@ -57,7 +60,8 @@ SERVICE_PORTS = {"postgres": 5432, "mysql": 3306}
 class Case:
     path: Path
     expected_stdout: list[str] = field(default_factory=list)
-    error_fragments: list[str] = field(default_factory=list)
+    #: (text, whether it must be a whole line), in the order they must occur
+    error_fragments: list[tuple[str, bool]] = field(default_factory=list)
     absent_fragments: list[str] = field(default_factory=list)
     expects_error: bool = False
     stdin_lines: list[str] | None = None
@@ -82,10 +86,10 @@ def parse_case(path: Path) -> Case:
         kind, value = match.group(1), _value(match.group(2))
         if kind == "expect":
             case.expected_stdout.append(value)
-        elif kind == "expect error":
+        elif kind in ("expect error", "expect error line"):
             case.expects_error = True
             if value:
-                case.error_fragments.append(value)
+                case.error_fragments.append((value, kind == "expect error line"))
         elif kind == "expect no error":
             case.absent_fragments.append(value)
         elif kind == "stdin":
@@ -147,13 +151,16 @@ def _stdout_lines(stdout: str) -> list[str]:
     return lines
 
 
-def _assert_fragments_in_order(stderr: str, fragments: list[str], report: str) -> None:
-    """Each fragment must occur after the previous one: errors are reported in program order."""
+def _assert_fragments_in_order(stderr: str, fragments: list[tuple[str, bool]], report: str) -> None:
+    """Each fragment must occur after the previous one: errors are reported in program order. A
+    whole-line fragment must have a line break (or the start or end of stderr) on both sides."""
+    text = "\n" + stderr + ("" if stderr.endswith("\n") else "\n")
     position = 0
-    for fragment in fragments:
-        found = stderr.find(fragment, position)
-        assert found >= 0, f"missing in stderr (after offset {position}): {fragment!r}\n{report}"
-        position = found + len(fragment)
+    for fragment, whole_line in fragments:
+        wanted = f"\n{fragment}\n" if whole_line else fragment
+        found = text.find(wanted, position)
+        assert found >= 0, f"missing in stderr (after offset {position}): {wanted!r}\n{report}"
+        position = found + len(wanted) - (1 if whole_line else 0)  # the line break starts the next line
 
 
 CASE_PATHS = discover()
@@ -207,3 +214,14 @@ def test_case(path: Path, native_switch: str | None) -> None:
         assert stderr == "", report
     for fragment in case.absent_fragments:
         assert fragment not in stderr, f"must not be in stderr: {fragment!r}\n{report}"
+
+
+def test_a_whole_line_fragment_must_be_the_whole_line():
+    """The harness itself: ``expect error line`` fails on a part of a line, passes on lines in order."""
+    stderr = "✗ first  (one) more\n  second line\n"
+    _assert_fragments_in_order(stderr, [("✗ first  (one) more", True), ("  second line", True)], "")
+    with pytest.raises(AssertionError):
+        _assert_fragments_in_order(stderr, [("✗ first  (one)", True)], "")
+    with pytest.raises(AssertionError):
+        _assert_fragments_in_order(stderr, [("  second line", True), ("✗ first  (one) more", True)], "")
+    _assert_fragments_in_order(stderr, [("(one)", False), ("second", False)], "")

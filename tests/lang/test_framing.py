@@ -59,6 +59,11 @@ def etamil(*args: str, stdin: str = "", cwd: Path | None = None, env: dict[str, 
     return Run(completed)
 
 
+def located(file: str, line: int, column: int) -> str:
+    """Our line after the reference's ``✗ Runtime error: …`` (issue 7 §3)."""
+    return f"  இடம்: {file}, வரி {line}, நெடுவரிசை {column}  (at {file}, line {line}, column {column})\n"
+
+
 def preamble(statements: int, instructions: int) -> str:
     return (
         f"✓ Parsing complete ({statements} statements)\n\n"
@@ -199,9 +204,9 @@ def test_last_file_argument_wins(program) -> None:
 def test_runtime_error_framing(program) -> None:
     path = program('accu "before";\naccu 1 / 0;\naccu "after";\n')
     # 2 + 4 + 2 + 1 = 9
-    run = etamil(str(path))
+    run = etamil(str(path), cwd=path.parent)
     assert run.stdout == preamble(3, 9) + "before\n"
-    assert run.stderr == "✗ Runtime error: பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)\n"
+    assert run.stderr == "✗ Runtime error: பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)\n" + located("prog.qmz", 2, 1)
     assert run.status == 1
 
 
@@ -482,9 +487,11 @@ def test_run_prints_only_program_output(program) -> None:
 
 def test_run_runtime_error(program) -> None:
     path = program('accu "x";\naccu nosuch;\n')
-    run = etamil("run", str(path))
+    run = etamil("run", str(path), cwd=path.parent)
     assert run.stdout == "x\n"
-    assert run.stderr == "✗ Runtime error: அறிவிக்கப்படாத மாறி 'nosuch'  (undefined variable 'nosuch')\n"
+    assert run.stderr == (
+        "✗ Runtime error: அறிவிக்கப்படாத மாறி 'nosuch'  (undefined variable 'nosuch')\n" + located("prog.qmz", 2, 1)
+    )
     assert run.status == 1
 
 
@@ -546,9 +553,9 @@ def test_dump_globals(program, tmp_path: Path) -> None:
 def test_dump_globals_written_after_runtime_error(program, tmp_path: Path) -> None:
     path = program("kept = [2];\nboom = 1 / 0;\nnever = 1;\n")
     out = tmp_path / "globals.json"
-    run = etamil("run", "--dump-globals", str(out), str(path))
+    run = etamil("run", "--dump-globals", str(out), str(path), cwd=path.parent)
     assert run.status == 1
-    assert run.stderr == "✗ Runtime error: பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)\n"
+    assert run.stderr == "✗ Runtime error: பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)\n" + located("prog.qmz", 2, 1)
     assert _dumped(out) == {"kept": {"type": "array", "text": "[2]"}}
 
 
@@ -587,10 +594,12 @@ def test_stdout_is_flushed_before_errors(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         timeout=TIMEOUT_SECONDS,
         env=environment,
+        cwd=tmp_path,
     )
     # 2 + 2 + 4 + 1 = 9
     assert completed.stdout.decode("utf-8") == (
         preamble(3, 9) + "a\nb\n✗ Runtime error: பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)\n"
+        + located("prog.qmz", 3, 1)
     )
 
 
@@ -609,9 +618,12 @@ def test_input_invalid_utf8_is_a_runtime_error(program, tmp_path: Path) -> None:
         capture_output=True,
         timeout=TIMEOUT_SECONDS,
         env=environment,
+        cwd=path.parent,
     )
     assert completed.stdout == b""
-    assert completed.stderr.decode("utf-8") == "✗ Runtime error: stream did not contain valid UTF-8\n"
+    assert completed.stderr.decode("utf-8") == (
+        "✗ Runtime error: stream did not contain valid UTF-8\n" + located("prog.qmz", 1, 1)
+    )
     assert completed.returncode == 1
 
 

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from etamil_server.base.errors import EtamilExit
+from etamil_server.base.terminal import shown_path
 from etamil_server.host.services import HOST_SERVICES
-from etamil_server.lang.loader import load_text
+from etamil_server.lang.loader import load_path, load_text
 from etamil_server.runtime.context import RunContext
 from etamil_server.web.app import App, StartupError
 from etamil_server.web.endpoints import ServerEndpoints
@@ -234,6 +235,19 @@ def test_runtime_error_gives_500_with_valid_json(capsys, server_log):
     err = capsys.readouterr().err
     assert err.startswith("❌ Handler execution error: ")
     assert err.endswith("\n")
+
+
+def test_the_error_line_names_the_route_file_and_line(tmp_path, capsys, server_log):
+    path = tmp_path / "shop.qmz"
+    path.write_text('x = 0;\nவழி பெறு, "/pay" {\n    y = 1 / x;\n}\n', encoding="utf-8")
+    app = App.from_program(load_path(str(path)), mode="ours")
+    request = Request.from_target("GET", "/pay", [], b"")
+    request.request_id = "r-7"
+    ctx = RunContext(services=HOST_SERVICES, stdout=io.StringIO())
+    response = app.run_route(app.dispatch(request, ServerEndpoints(None)), request, ctx)
+    assert response.status == 500
+    err = capsys.readouterr().err
+    assert f'[route="GET /pay" file={json.dumps(shown_path(str(path)))} line="3" request_id="r-7"]' in err
 
 
 def test_deadline_gives_503():

@@ -29,6 +29,13 @@ def test_the_route_and_the_request_id_follow_the_message():
     assert parse(line) == (message, {"route": "GET /orders/:id", "request_id": "3f9a-1"})
 
 
+def test_the_file_and_line_of_the_error_come_before_the_request_id():
+    message = "பூஜ்ஜியத்தால் வகுத்தல்  (division by zero)"
+    line = handler_error_line(message, route="GET /", request_id="r-1", file="shop.qmz", line=12)
+    assert line.endswith('[route="GET /" file="shop.qmz" line="12" request_id="r-1"]')
+    assert parse(line) == (message, {"route": "GET /", "file": "shop.qmz", "line": "12", "request_id": "r-1"})
+
+
 def test_a_message_with_brackets_quotes_and_newlines_still_parses():
     message = 'bad [value] "q" = x\nsecond line ]'
     line = handler_error_line(message, route='POST /a"b', request_id="r-2")
