@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..base.errors import io_error_text
+from ..base.errors import SourceError, io_error_text
 from . import syntax as ast
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse
@@ -29,12 +29,8 @@ SYSTEM_DIRS = ("/usr/share/etamil", "/usr/local/share/etamil")
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
-class LoadError(Exception):
+class LoadError(SourceError):
     """A lexical, parse or module error; ``message`` is what follows ``✗ `` (may span lines)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _cannot_open(path: str, error: OSError) -> LoadError:

@@ -115,14 +115,17 @@ def _written_names(statement: ast.Stmt) -> Iterable[str]:
 
 def _scope_statements(statements: list[ast.Stmt]) -> Iterable[ast.Stmt]:
     """Every statement of one scope: into if/loop/for-each blocks, not into function bodies,
-    nor into nested route or timer bodies (they never run)."""
-    for statement in statements:
+    nor into nested route or timer bodies (they never run). Program order; an explicit stack
+    rather than nested generators, whose cost grows with the depth at every statement."""
+    pending: list[ast.Stmt] = list(reversed(statements))
+    while pending:
+        statement = pending.pop()
         yield statement
         if isinstance(statement, ast.If):
-            yield from _scope_statements(statement.then)
-            yield from _scope_statements(statement.otherwise or [])
+            pending.extend(reversed(statement.otherwise or []))
+            pending.extend(reversed(statement.then))
         elif isinstance(statement, ast.While | ast.ForEach):
-            yield from _scope_statements(statement.body)
+            pending.extend(reversed(statement.body))
 
 
 def _assigned_in(statements: list[ast.Stmt]) -> set[str]:
@@ -147,25 +150,7 @@ def _function_names(statements: list[ast.Stmt]) -> set[str]:
     return names
 
 
-def _subexpressions(expr: ast.Expr | None) -> Iterable[ast.Expr]:
-    pending = [expr] if expr is not None else []
-    while pending:
-        node = pending.pop()
-        yield node
-        if isinstance(node, ast.ArrayLit):
-            pending.extend(reversed(node.items))
-        elif isinstance(node, ast.RecordLit):
-            pending.extend(value for _, value in reversed(node.entries))
-        elif isinstance(node, ast.Call):
-            pending.extend(reversed(node.args))
-        elif isinstance(node, ast.Index):
-            pending.extend((node.index, node.base))
-        elif isinstance(node, ast.Field):
-            pending.append(node.base)
-        elif isinstance(node, ast.Try | ast.Neg | ast.Not):
-            pending.append(node.operand)
-        elif isinstance(node, ast.Binary | ast.Logical):
-            pending.extend((node.right, node.left))
+_subexpressions = ast.subexpressions
 
 
 class _Analysis:
@@ -181,6 +166,10 @@ class _Analysis:
         #: a function may read any of these from the globals
         self.globals_anywhere = server_bound.union(*(_assigned_in(body) for body in top_bodies))
         self.findings: list[str] = []
+        #: what each loop body assigns, by the body's identity: the analysis visits a body once
+        #: to collect the findings and once before, for the prelude's end; nested loops would
+        #: otherwise walk their inner bodies again at every level
+        self.assigned: dict[int, set[str]] = {}
         self.reporting = False
         self.in_function = False
         self.file: str | None = None
@@ -231,6 +220,22 @@ class _Analysis:
 
     # ------------------------------------------------------------------ flow
 
+    def assigned_in(self, body: list[ast.Stmt]) -> set[str]:
+        """``_assigned_in(body)``, built from the inner blocks' own (remembered) sets."""
+        found = self.assigned.get(id(body))
+        if found is not None:
+            return found
+        found = set()
+        for statement in body:
+            found.update(_written_names(statement))
+            if isinstance(statement, ast.If):
+                found |= self.assigned_in(statement.then)
+                found |= self.assigned_in(statement.otherwise or [])
+            elif isinstance(statement, ast.While | ast.ForEach):
+                found |= self.assigned_in(statement.body)
+        self.assigned[id(body)] = found
+        return found
+
     def block(self, statements: list[ast.Stmt], state: State) -> State:
         for statement in statements:
             state = self.statement(statement, state)
@@ -264,13 +269,13 @@ class _Analysis:
             otherwise = self.block(statement.otherwise or [], None if state is None else set(state))
             return _join(then, otherwise)
         elif isinstance(statement, ast.While):
-            head = None if state is None else state | _assigned_in(statement.body)
+            head = None if state is None else state | self.assigned_in(statement.body)
             self.reads(statement.condition, head)
             self.block(statement.body, None if head is None else set(head))
             return head
         elif isinstance(statement, ast.ForEach):
             self.reads(statement.collection, state)
-            head = None if state is None else state | {statement.var} | _assigned_in(statement.body)
+            head = None if state is None else state | {statement.var} | self.assigned_in(statement.body)
             self.block(statement.body, None if head is None else set(head))
             return head
         elif isinstance(statement, ast.FunctionDef):

@@ -8,6 +8,7 @@ more than the rest of the front end's import.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 
@@ -488,6 +489,30 @@ Stmt = (
     | Respond
     | Unsupported
 )
+
+
+def subexpressions(expr: Expr | None) -> Iterator[Expr]:
+    """``expr`` and every expression inside it, in pre-order, left to right (none for ``None``).
+    An explicit stack: a chain of thousands of operators is a tree that deep, and nested
+    generators would pay for the depth at every node."""
+    pending: list[Expr] = [expr] if expr is not None else []
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ArrayLit):
+            pending.extend(reversed(node.items))
+        elif isinstance(node, RecordLit):
+            pending.extend(value for _, value in reversed(node.entries))
+        elif isinstance(node, Call):
+            pending.extend(reversed(node.args))
+        elif isinstance(node, Index):
+            pending.extend((node.index, node.base))
+        elif isinstance(node, Field):
+            pending.append(node.base)
+        elif isinstance(node, Try | Neg | Not):
+            pending.append(node.operand)
+        elif isinstance(node, Binary | Logical):
+            pending.extend((node.right, node.left))
 
 
 class Program:

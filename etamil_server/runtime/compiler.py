@@ -30,7 +30,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from ..base.errors import EtamilError, undefined_variable
+from ..base.errors import EtamilError, SourceError, undefined_variable
 from ..base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from ..lang import syntax as ast
 from . import native, ops
@@ -106,25 +106,7 @@ def _expressions(statement: ast.Stmt):
         yield statement.call
 
 
-def _subexpressions(expr: ast.Expr):
-    yield expr
-    if isinstance(expr, ast.ArrayLit):
-        for item in expr.items:
-            yield from _subexpressions(item)
-    elif isinstance(expr, ast.RecordLit):
-        for _, item in expr.entries:
-            yield from _subexpressions(item)
-    elif isinstance(expr, ast.Call):
-        for item in expr.args:
-            yield from _subexpressions(item)
-    elif isinstance(expr, ast.Index):
-        yield from _subexpressions(expr.base)
-        yield from _subexpressions(expr.index)
-    elif isinstance(expr, ast.Field | ast.Try | ast.Neg | ast.Not):
-        yield from _subexpressions(expr.base if isinstance(expr, ast.Field) else expr.operand)
-    elif isinstance(expr, ast.Binary | ast.Logical):
-        yield from _subexpressions(expr.left)
-        yield from _subexpressions(expr.right)
+_subexpressions = ast.subexpressions
 
 
 def _written_names(statement: ast.Stmt) -> list[str]:
@@ -1054,6 +1036,34 @@ def _nesting(text: str) -> int:
     return deepest
 
 
+#: CPython refuses code indented more than 100 levels, and every eTamil block (an if's branch, a
+#: loop's body) adds at least one level to the code generated for it: a program nesting blocks
+#: deeper than this can never compile. Saying so before generating matters because generating
+#: nested blocks costs more than the square of the depth (a 3,000-deep program took minutes).
+_MAX_BLOCK_DEPTH = 100
+
+
+def _block_depth(statements: list[ast.Stmt]) -> int:
+    """The deepest nesting of blocks within one function (a function's body is generated as a
+    function of its own, so it starts again at 0). Iterative: the tree may be thousands deep."""
+    deepest = 0
+    pending: list[tuple[list[ast.Stmt], int]] = [(statements, 0)]
+    while pending:
+        block, depth = pending.pop()
+        deepest = max(deepest, depth)
+        for statement in block:
+            if isinstance(statement, ast.FunctionDef):
+                pending.append((statement.body, 0))
+            elif isinstance(statement, ast.If):
+                pending.append((statement.then, depth + 1))
+                pending.append((statement.otherwise or [], depth + 1))
+            elif isinstance(statement, ast.While | ast.ForEach):
+                pending.append((statement.body, depth + 1))
+            elif isinstance(statement, ast.Route | ast.Every):
+                pending.append((statement.body, depth))
+    return deepest
+
+
 def _int_capable(code: _Code) -> bool:
     return code.unboxed or code.whole is not None
 
@@ -1073,13 +1083,9 @@ def _indent(lines: list[str]) -> list[str]:
 # ============================================================================== the result
 
 
-class CompileError(Exception):
+class CompileError(SourceError):
     """A program this implementation cannot compile (nesting beyond what CPython accepts).
     ``message`` is bilingual, in the style of the load errors."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 _TOO_DEEP = (
@@ -1179,6 +1185,8 @@ def compile_program(
     each injected global starts with ("string", "record", "array"...: the vocabulary of a
     builtin's ``returns``); an injected global not named there may hold anything."""
     kinds = {name: _RETURN_KINDS[kind] for name, kind in (input_kinds or {}).items()}
+    if _block_depth(statements) > _MAX_BLOCK_DEPTH:
+        raise CompileError(_TOO_DEEP.format(detail=f"blocks nested more than {_MAX_BLOCK_DEPTH} deep"))
     try:
         generator = _Generator(statements, frozenset(inputs), kinds, hidden_loop_variables)
         generator.collect_globals = collect_globals
