@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..base.errors import SourceError
 from ..families import load_families
 from ..lang.checker import check
 from ..lang.loader import LoadError, Program, load_path
@@ -66,6 +67,8 @@ def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -
         app = App.from_program(program, mode=mode)
     except StartupError as exc:
         raise ProgramError([f"✗ {exc}"]) from None
+    except SourceError as exc:  # a route or timer nested past what this implementation compiles
+        raise ProgramError([f"✗ {exc.message}"]) from None
     files = list(program.files) or ([program.path] if program.path else [])
     return LoadedApp(app, path, files)
 
