@@ -128,6 +128,17 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class FileSettings:
+    """Where a program's file builtins may reach (host/datadir.py)."""
+
+    #: ETAMIL_DATA_DIR: when set, every file a program names (file statements, கோப்பு_சேமி,
+    #: uploads, response files, packages) is taken relative to this directory and must resolve
+    #: inside it (``..``, absolute paths and symlinks leading out are refused); unset: the
+    #: working directory and anywhere the process may go (the reference's behaviour)
+    data_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
@@ -136,6 +147,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    files: FileSettings = field(default_factory=FileSettings)
 
     def with_process(self, **changes) -> Settings:
         """A copy with some process settings changed (what command-line flags do)."""
@@ -252,6 +264,7 @@ _VARIABLES = (
     (DatabaseSettings, "connect_timeout", "ETAMIL_DB_CONNECT_TIMEOUT", _parse_seconds),
     (DatabaseSettings, "transaction_pooling", "ETAMIL_DB_TRANSACTION_POOLING", _parse_bool),
     (DatabaseSettings, "sqlite_journal", "ETAMIL_SQLITE_JOURNAL", _parse_choice(("default", "wal"))),
+    (FileSettings, "data_dir", "ETAMIL_DATA_DIR", _parse_text),
 )
 
 _AREAS = {
@@ -262,6 +275,7 @@ _AREAS = {
     LogSettings: "log",
     MetricsSettings: "metrics",
     DatabaseSettings: "database",
+    FileSettings: "files",
 }
 
 
