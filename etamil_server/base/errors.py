@@ -35,6 +35,18 @@ class SourceError(Exception):
         self.message = message
 
 
+class DatabaseUnavailable(EtamilError):
+    """A database the program needs could not be reached, went away in the middle of a
+    statement, or did not answer within a timeout (our addition: the reference reports these as
+    ordinary runtime errors). A server answers 503 rather than 500: the request was fine and may
+    succeed when retried. ``down`` says whether the database itself failed (``/ready`` then says
+    so at once) rather than being busy (no free pooled connection in time)."""
+
+    def __init__(self, message: str, down: bool = True):
+        super().__init__(message)
+        self.down = down
+
+
 class EtamilOverflow(EtamilError):
     """Decimal overflow. Upstream aborts the process (exit 101); we stop the program with an
     ordinary runtime error (exit 1), as HOST.md §2.7 recommends for ports."""

@@ -33,7 +33,8 @@ Modes:
 
 ``run_route`` turns a runtime error into the 500 of §4.9 (and logs ``❌ Handler execution error:
 {message}``, then the route and the request id when the server gave the request one, see
-``logs.handler_error_line``), a passed deadline into a 503 with a JSON body; ``EtamilExit``
+``logs.handler_error_line``), a passed deadline and a database that cannot be reached
+(``DatabaseUnavailable``: ``/ready`` is told at once) into a 503 with a JSON body; ``EtamilExit``
 propagates (it ends the process). A handler header the "ours" serializer refuses (``HeaderInjection``) is the caller's to
 answer: ``handler_error(str(exc))`` and a log line. Database leases are given back
 (``ctx.release()``) after the response has been built and before it is written (§4.11).
@@ -48,12 +49,13 @@ from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from ..base.errors import DeadlineExceeded, EtamilError, EtamilExit
+from ..base.errors import DatabaseUnavailable, DeadlineExceeded, EtamilError, EtamilExit
 from ..lang.shape import ProgramShape, program_shape
 from ..runtime.compiler import compile_program
 from .endpoints import NO_ENDPOINTS, ServerEndpoints
 from .logs import ERROR_LOG, handler_error_line
 from .request import Request, request_variable_names, request_variables
+from .resources import note_database_failure
 from .response import Response, build_response, error_body, error_response, handler_error, not_found
 from .router import Router
 
@@ -275,6 +277,11 @@ class App:
             except DeadlineExceeded as exc:
                 _log_handler_error(exc.message, route, request)
                 return error_response(503, error_body(exc.message))
+            except DatabaseUnavailable as exc:  # the request may succeed later: 503, not 500
+                _log_handler_error(exc.message, route, request)
+                if exc.down:
+                    note_database_failure(exc.message)
+                return error_response(503, error_body("Database unavailable: " + exc.message))
             except EtamilError as exc:
                 _log_handler_error(exc.message, route, request)
                 return handler_error(exc.message)

@@ -54,6 +54,8 @@ def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -
     # A server's requests write SQLite files from many threads and processes at once: unless the
     # operator chose otherwise, they share them in write-ahead-log mode (config.DatabaseSettings)
     os.environ.setdefault("ETAMIL_SQLITE_JOURNAL", "wal")
+    # ... and no PostgreSQL statement holds a handler's thread much past the handler's deadline
+    os.environ.setdefault("ETAMIL_DB_STATEMENT_TIMEOUT", "30")
     load_families()
     if program is None:
         try:

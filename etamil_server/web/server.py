@@ -31,6 +31,7 @@ import asyncio
 import gc
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable
 
 from ..base.terminal import exit_now
@@ -41,7 +42,7 @@ from .balance import PATIENCE, Share
 from .logs import ERROR_LOG, close_access, configure_access
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
-from .resources import close_databases, database_unavailable, database_usage
+from .resources import close_databases, database_failure_since, database_unavailable, database_usage
 from .responder import AppResponder
 from .response import http_date
 from .timers import TimerRunner, cluster_leadership
@@ -117,6 +118,9 @@ class Server:
         self._drain_task: asyncio.Task | None = None
         self._probing = False
         self._next_probe = 0.0
+        #: when the last probe that found the databases well started (monotonic clock): a
+        #: request's database failure after it makes ``/ready`` 503 until a later probe passes
+        self._healthy_at = 0.0
 
     # ------------------------------------------------------------------ running
 
@@ -281,6 +285,10 @@ class Server:
         """None when ready; else why not (``/ready`` answers 503 with it)."""
         if self.draining:
             return "draining"
+        if self.app.uses_database:
+            failed = database_failure_since(self._healthy_at)
+            if failed is not None:
+                return failed
         return self.database_reason
 
     def _probe_database(self) -> None:
@@ -292,11 +300,14 @@ class Server:
             return
         self._probing = True
         self._next_probe = self.clock + DATABASE_PROBE_SECONDS
+        started = time.monotonic()
 
         def done(future: asyncio.Future) -> None:
             self._probing = False
             if not future.cancelled() and future.exception() is None:
                 self.database_reason = future.result()
+                if self.database_reason is None:
+                    self._healthy_at = started
 
         try:
             future = self.loop.run_in_executor(self.pool.executor, database_unavailable, self.app.uses_database)
