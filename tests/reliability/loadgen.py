@@ -28,8 +28,7 @@ Two shapes of load:
 
 A generator stops by itself: after ``duration`` seconds or ``count`` attempts (one of them is
 required; ``LIMIT`` caps both), or when the test calls :meth:`LoadGen.stop`. Responses are parsed
-by ``bench.loadtest_client.read_answer`` (the load test's client), connects are made by its
-``connect``.
+by ``bench.loadtest_client.read_answer`` (the load test's client).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bench.loadtest_client import NoAnswer, close_quietly, connect, new_loop, read_answer, request_bytes
+from bench.loadtest_client import NoAnswer, close_quietly, new_loop, read_answer, request_bytes
 from bench.loadtest_spike import percentile
 
 ANSWERED, REFUSED, UNCONNECTED, LOSS = "answered", "refused", "unconnected", "loss"
@@ -326,13 +325,22 @@ class LoadGen:
         with self._lock:
             self._attempts.append(attempt)
 
+    async def _connect(self, attempt: Attempt):
+        """(reader, writer), or None with ``attempt`` recorded as refused or unconnected."""
+        try:
+            return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
+        except ConnectionRefusedError:
+            self._record(attempt, REFUSED, error="refused")
+        except (TimeoutError, OSError) as exc:
+            self._record(attempt, UNCONNECTED, error=f"{type(exc).__name__}: {exc}")
+        return None
+
     async def _client(self, client: int) -> None:
         """A closed-loop client: one connection at a time, one request at a time."""
         attempt = self._take(client)
         while attempt is not None:
-            connected = await connect(self.host, self.port, self.timeout)
-            if isinstance(connected, str):  # nothing was written
-                self._record(attempt, REFUSED if connected == "refused" else UNCONNECTED, error=connected)
+            connected = await self._connect(attempt)
+            if connected is None:  # nothing was written
                 await asyncio.sleep(PAUSE_AFTER_REFUSAL)
                 attempt = self._take(client)
                 continue
@@ -364,7 +372,8 @@ class LoadGen:
         except TimeoutError:
             self._record(attempt, LOSS, error=f"no answer within {self.timeout:g} s")
             return True
-        except (NoAnswer, OSError) as exc:
+        except (NoAnswer, OSError, RuntimeError) as exc:
+            # RuntimeError: uvloop's write on a transport the server had already reset
             self._record(attempt, LOSS, error=f"{type(exc).__name__}: {exc}")
             return True
         self._record(attempt, ANSWERED, status=answer.status, headers=answer.headers, body=answer.body)
@@ -385,9 +394,8 @@ class LoadGen:
             await asyncio.gather(*tasks)
 
     async def _one(self, attempt: Attempt) -> None:
-        connected = await connect(self.host, self.port, self.timeout)
-        if isinstance(connected, str):
-            self._record(attempt, REFUSED if connected == "refused" else UNCONNECTED, error=connected)
+        connected = await self._connect(attempt)
+        if connected is None:
             return
         reader, writer = connected
         attempt.local_port = _local_port(writer)
