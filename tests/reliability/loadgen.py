@@ -294,8 +294,12 @@ class LoadGen:
             await self._open_loop()
             return
         self._spawn(self.connections)
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
+        # clients may be added later (a ramp): until the generator is done, even with none
+        while self._tasks or self._going():
+            if self._tasks:
+                await asyncio.wait(list(self._tasks), timeout=0.1)
+            else:
+                await asyncio.sleep(0.05)
 
     def _spawn(self, count: int) -> None:
         for _ in range(count):
@@ -305,11 +309,13 @@ class LoadGen:
             task.add_done_callback(self._tasks.discard)
 
     def _going(self) -> bool:
+        if self.count is not None and self._taken >= self.count:
+            return False
         return not self._stopping.is_set() and time.monotonic() - self.started < self.duration
 
     def _take(self, client: int) -> Attempt | None:
         """The next request to send, or None when the generator is done."""
-        if not self._going() or (self.count is not None and self._taken >= self.count):
+        if not self._going():
             return None
         index = self._taken
         self._taken += 1
