@@ -389,8 +389,8 @@ class LoadGen:
         """Every scheduled request at its moment, on a connection of its own."""
         tasks = []
         for offset in self.schedule or ():
-            delay = self.started + offset - time.monotonic()
-            if delay > 0:
+            # uvloop's timers have a resolution of a millisecond and may fire early: never send early
+            while (delay := self.started + offset - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
             attempt = self._take(len(tasks))
             if attempt is None:
