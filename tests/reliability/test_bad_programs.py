@@ -10,31 +10,12 @@ answering, request after request.
 from __future__ import annotations
 
 import os
-import sys
 import time
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from e2e_helpers import WAIT, Gunicorn, exchange, get  # noqa: E402
+from e2e_helpers import WAIT, Gunicorn, exchange, get
 
 BOOT_ERROR = 3  # gunicorn's Arbiter.WORKER_BOOT_ERROR
-
-
-@pytest.fixture
-def served(tmp_path):
-    started: list[Gunicorn] = []
-
-    def start(source: str, **options) -> Gunicorn:
-        server = Gunicorn(tmp_path, source, **options)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def finished_stderr(server: Gunicorn) -> str:
@@ -73,10 +54,10 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
-def test_a_program_that_cannot_be_served_refuses_the_start(served, kind):
+def test_a_program_that_cannot_be_served_refuses_the_start(gunicorn, kind):
     source, expected = BROKEN[kind]
     started = time.monotonic()
-    server = served(source, processes=2)
+    server = gunicorn(source, processes=2)
     status = server.wait()
     elapsed = time.monotonic() - started
     stderr = finished_stderr(server)
@@ -89,7 +70,7 @@ def test_a_program_that_cannot_be_served_refuses_the_start(served, kind):
     assert "Booting worker" not in stderr  # refused in the master, before any fork: no loop
 
 
-def test_a_type_error_message_is_the_spec_text(served):
+def test_a_type_error_message_is_the_spec_text(gunicorn):
     """The type error is reported as ``etamil check`` reports it (LANGUAGE.md §14.2)."""
     from etamil_server.lang.checker import check
     from etamil_server.lang.loader import load_text
@@ -97,7 +78,7 @@ def test_a_type_error_message_is_the_spec_text(served):
     source, _ = BROKEN["type error"]
     expected = check(load_text(source))
     assert expected
-    server = served(source)
+    server = gunicorn(source)
     assert server.wait() == BOOT_ERROR
     assert f"✗ {expected[0]}" in finished_stderr(server).splitlines()
 
@@ -113,8 +94,8 @@ x = இல்லாத_மாறி;
 UNDEFINED = "அறிவிக்கப்படாத மாறி 'இல்லாத_மாறி'  (undefined variable 'இல்லாத_மாறி')"
 
 
-def test_a_runtime_error_in_the_prelude_answers_500_everywhere_and_kills_nothing(served):
-    server = served(PRELUDE_FAILS, processes=2).wait_ready()
+def test_a_runtime_error_in_the_prelude_answers_500_everywhere_and_kills_nothing(gunicorn):
+    server = gunicorn(PRELUDE_FAILS, processes=2).wait_ready()
     workers = server.wait_for_workers(2)
     rounds = int(os.environ.get("ETAMIL_BAD_PROGRAM_ROUNDS", "100"))
     statuses: dict[str, int] = {}

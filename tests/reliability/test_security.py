@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from e2e_helpers import Gunicorn, exchange, get
 
 from etamil_server.base.errors import EtamilError
 from etamil_server.host import datadir, files
@@ -36,10 +37,6 @@ from etamil_server.runtime.context import RunContext
 from etamil_server.runtime.values import Err, Ok
 from etamil_server.web.builtins import save_upload
 from etamil_server.web.response import read_file_bytes
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from e2e_helpers import Gunicorn, exchange, get  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "the secret outside the data directory"
