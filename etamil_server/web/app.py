@@ -33,8 +33,8 @@ Modes:
 
 ``run_route`` turns a runtime error into the 500 of §4.9 (and logs ``❌ Handler execution error:
 {message}``, then the route and the request id when the server gave the request one, see
-``logs.handler_error_line``), a passed deadline and a database that cannot be reached
-(``DatabaseUnavailable``: ``/ready`` is told at once) into a 503 with a JSON body; ``EtamilExit``
+``logs.handler_error_line``), a passed deadline and ("ours" mode) a database that cannot be
+reached (``DatabaseUnavailable``: ``/ready`` is told at once) into a 503 with a JSON body; ``EtamilExit``
 propagates (it ends the process). A handler header the "ours" serializer refuses (``HeaderInjection``) is the caller's to
 answer: ``handler_error(str(exc))`` and a log line. Database leases are given back
 (``ctx.release()``) after the response has been built and before it is written (§4.11).
@@ -277,10 +277,13 @@ class App:
             except DeadlineExceeded as exc:
                 _log_handler_error(exc.message, route, request)
                 return error_response(503, error_body(exc.message))
-            except DatabaseUnavailable as exc:  # the request may succeed later: 503, not 500
+            except DatabaseUnavailable as exc:
                 _log_handler_error(exc.message, route, request)
+                if self.mode == "reference":  # etamil --server: the reference's 500, byte for byte
+                    return handler_error(exc.message)
                 if exc.down:
                     note_database_failure(exc.message)
+                # the request may succeed when retried: 503, not the 500 of a handler's defect
                 return error_response(503, error_body("Database unavailable: " + exc.message))
             except EtamilError as exc:
                 _log_handler_error(exc.message, route, request)
