@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 OUTCOMES = ("ok", "status", "refused", "connect", "unaccepted", "dropped", "timeout")
 
@@ -32,6 +32,8 @@ class NoAnswer(Exception):
 class Answer:
     status: int
     closes: bool  # the server said Connection: close (or answered HTTP/1.0)
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased, values as sent
+    body: bytes = b""
 
 
 def request_bytes(method: str, path: str, host: str, port: int, *, close: bool) -> bytes:
@@ -52,19 +54,19 @@ async def read_answer(reader: asyncio.StreamReader, deadline: float) -> Answer:
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip().lower()
+            headers[name.strip().lower()] = value.strip()
         if "content-length" in headers:
-            await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), left())
+            body = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), left())
         else:
-            await asyncio.wait_for(reader.read(), left())  # the body runs until the close
+            body = await asyncio.wait_for(reader.read(), left())  # the body runs until the close
             headers["connection"] = "close"
-        closes = headers.get("connection") == "close" or version == "HTTP/1.0"
-        return Answer(int(status_text), closes)
+        closes = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
+        return Answer(int(status_text), closes, headers, body)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError) as error:
         raise NoAnswer(str(error)) from None
 
 
-async def _connect(host: str, port: int, timeout: float):
+async def connect(host: str, port: int, timeout: float):
     """(reader, writer) or the outcome that ended the attempt."""
     try:
         return await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
@@ -74,7 +76,7 @@ async def _connect(host: str, port: int, timeout: float):
         return "connect"
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
+async def close_quietly(writer: asyncio.StreamWriter) -> None:
     writer.close()
     try:
         await writer.wait_closed()
@@ -85,7 +87,7 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 async def one_request(host: str, port: int, raw: bytes, timeout: float) -> tuple[str, int | None]:
     """``raw`` on a connection of its own: (outcome, status)."""
     deadline = time.monotonic() + timeout
-    connected = await _connect(host, port, timeout)
+    connected = await connect(host, port, timeout)
     if isinstance(connected, str):
         return connected, None
     reader, writer = connected
@@ -99,7 +101,7 @@ async def one_request(host: str, port: int, raw: bytes, timeout: float) -> tuple
     except (NoAnswer, OSError):
         return "unaccepted", None
     finally:
-        await _close(writer)
+        await close_quietly(writer)
 
 
 async def keepalive_client(host: str, port: int, raw: bytes, running, timeout: float,
@@ -109,7 +111,7 @@ async def keepalive_client(host: str, port: int, raw: bytes, running, timeout: f
     ``record(outcome, sent, finished)`` gets every request's end (time.monotonic() values)."""
     while running():
         began = time.monotonic()
-        connected = await _connect(host, port, timeout)
+        connected = await connect(host, port, timeout)
         if isinstance(connected, str):
             record(connected, began, time.monotonic())
             await asyncio.sleep(pause_after_refusal)  # a refused port answers at once: do not spin
@@ -134,7 +136,7 @@ async def keepalive_client(host: str, port: int, raw: bytes, running, timeout: f
                 if answer.closes:
                     break
         finally:
-            await _close(writer)
+            await close_quietly(writer)
 
 
 def new_loop() -> asyncio.AbstractEventLoop:

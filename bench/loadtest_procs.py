@@ -97,8 +97,8 @@ def label_processes(root: int, members: Iterable[int], root_label: str = "master
 # ------------------------------------------------------------------------------ listening sockets
 
 
-def _listening_inodes(port: int) -> set[str]:
-    inodes = set()
+def _tcp_rows():
+    """(local port, remote port, state, inode) of every TCP socket in /proc/net/tcp{,6}."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table, encoding="ascii") as handle:
@@ -107,32 +107,49 @@ def _listening_inodes(port: int) -> set[str]:
             continue
         for line in lines:
             columns = line.split()
-            local, state, inode = columns[1], columns[3], columns[9]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                inodes.add(inode)
-    return inodes
+            local, remote, state, inode = columns[1], columns[2], columns[3], columns[9]
+            yield int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16), state, inode
+
+
+def _listening_inodes(port: int) -> set[str]:
+    return {inode for local, _, state, inode in _tcp_rows() if state == "0A" and local == port}  # 0A: LISTEN
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets ``pid`` holds (``socket:[inode]`` links in /proc/<pid>/fd)."""
+    found = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[8:-1])
+    return found
+
+
+def connection_owners(port: int, pids: Iterable[int]) -> dict[int, int]:
+    """``{client port: pid}`` for the established connections to the server port ``port`` held
+    by one of ``pids`` (which worker accepted which client connection, on loopback)."""
+    by_inode = {inode: remote for local, remote, state, inode in _tcp_rows() if state == "01" and local == port}
+    owners = {}
+    for pid in pids:
+        for inode in _socket_inodes(pid) & by_inode.keys():
+            owners[by_inode[inode]] = pid
+    return owners
 
 
 def pids_listening_on(port: int) -> list[int]:
     """Processes holding a socket that listens on ``port`` (the gunicorn master and every worker
     share one). Empty when there is none or /proc does not let us see other users' fds."""
-    targets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    targets = _listening_inodes(port)
     if not targets:
         return []
-    holders = []
-    for pid in all_pids():
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") in targets:
-                    holders.append(pid)
-                    break
-            except OSError:
-                continue
-    return sorted(holders)
+    return sorted(pid for pid in all_pids() if _socket_inodes(pid) & targets)
 
 
 # ------------------------------------------------------------------------------ a server's processes

@@ -116,6 +116,15 @@ class DatabaseSettings:
     check_idle: float = 30.0  # ETAMIL_DB_CHECK_IDLE: a connection idle this long is pinged before use
     max_lifetime: float = 3600.0  # ETAMIL_DB_MAX_LIFETIME: close connections older than this; 0 = never
     connect_timeout: float = 5.0  # ETAMIL_DB_CONNECT_TIMEOUT: PostgreSQL/MySQL connect; 0 = none
+    #: ETAMIL_DB_STATEMENT_TIMEOUT: PostgreSQL cancels a statement running longer (the session's
+    #: ``statement_timeout``, sent when connecting; not behind a transaction-mode pooler, whose
+    #: own ``query_timeout`` applies there); 0 = none (``etamil run``, as the reference); servers
+    #: (``web/loading.py``) make 30 s, the handler deadline's default, their default
+    statement_timeout: float = 0.0
+    #: ETAMIL_DB_TCP_USER_TIMEOUT: a PostgreSQL connection whose sent data stays unacknowledged
+    #: this long is broken (libpq ``tcp_user_timeout``), with keepalive probes after 5 s of
+    #: silence so that waiting for the answer of a vanished server ends too; 0 = the system's
+    tcp_user_timeout: float = 10.0
     #: ETAMIL_DB_TRANSACTION_POOLING: PostgreSQL is reached through a pooler in transaction mode
     #: (pgbouncer ``pool_mode = transaction``): parameters are bound on the client and no state
     #: is kept in the server session (host/db/drivers/postgres.py)
@@ -129,6 +138,17 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class FileSettings:
+    """Where a program's file builtins may reach (host/datadir.py)."""
+
+    #: ETAMIL_DATA_DIR: when set, every file a program names (file statements, கோப்பு_சேமி,
+    #: uploads, response files, packages) is taken relative to this directory and must resolve
+    #: inside it (``..``, absolute paths and symlinks leading out are refused); unset: the
+    #: working directory and anywhere the process may go (the reference's behaviour)
+    data_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
@@ -137,6 +157,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    files: FileSettings = field(default_factory=FileSettings)
 
     def with_process(self, **changes) -> Settings:
         """A copy with some process settings changed (what command-line flags do)."""
@@ -251,8 +272,11 @@ _VARIABLES = (
     (DatabaseSettings, "check_idle", "ETAMIL_DB_CHECK_IDLE", _parse_seconds),
     (DatabaseSettings, "max_lifetime", "ETAMIL_DB_MAX_LIFETIME", _parse_seconds),
     (DatabaseSettings, "connect_timeout", "ETAMIL_DB_CONNECT_TIMEOUT", _parse_seconds),
+    (DatabaseSettings, "statement_timeout", "ETAMIL_DB_STATEMENT_TIMEOUT", _parse_seconds),
+    (DatabaseSettings, "tcp_user_timeout", "ETAMIL_DB_TCP_USER_TIMEOUT", _parse_seconds),
     (DatabaseSettings, "transaction_pooling", "ETAMIL_DB_TRANSACTION_POOLING", _parse_bool),
     (DatabaseSettings, "sqlite_journal", "ETAMIL_SQLITE_JOURNAL", _parse_choice(("default", "wal"))),
+    (FileSettings, "data_dir", "ETAMIL_DATA_DIR", _parse_text),
 )
 
 _AREAS = {
@@ -263,6 +287,7 @@ _AREAS = {
     LogSettings: "log",
     MetricsSettings: "metrics",
     DatabaseSettings: "database",
+    FileSettings: "files",
 }
 
 

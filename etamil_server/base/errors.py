@@ -42,6 +42,32 @@ class EtamilError(Exception):
         return self.message
 
 
+class SourceError(Exception):
+    """A program whose text cannot be loaded or compiled: lexical, parse and module errors
+    (``lang.loader.LoadError``) and nesting beyond what this implementation compiles
+    (``runtime.compiler.CompileError``). ``message`` is the bilingual text that follows ``✗ ``;
+    it carries the line and column where the spec gives them (LANGUAGE.md §14.2).
+
+    With :class:`EtamilError` these are every failure the front end and the runtime report: any
+    other exception out of them is a defect (tests/reliability/test_language_fuzz.py)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class DatabaseUnavailable(EtamilError):
+    """A database the program needs could not be reached, went away in the middle of a
+    statement, or did not answer within a timeout (our addition: the reference reports these as
+    ordinary runtime errors). A server answers 503 rather than 500: the request was fine and may
+    succeed when retried. ``down`` says whether the database itself failed (``/ready`` then says
+    so at once) rather than being busy (no free pooled connection in time)."""
+
+    def __init__(self, message: str, down: bool = True):
+        super().__init__(message)
+        self.down = down
+
+
 class EtamilOverflow(EtamilError):
     """Decimal overflow. Upstream aborts the process (exit 101); we stop the program with an
     ordinary runtime error (exit 1), as HOST.md §2.7 recommends for ports."""

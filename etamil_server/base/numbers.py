@@ -281,10 +281,23 @@ _TEXT_NUMBER = re.compile(r"[+-]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)")
 _LITERAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
+#: Digits that can matter in a literal or a number text: a whole part longer than this (leading
+#: zeros aside) cannot fit 96 bits, and rounding half up to at most 28 places reads the 29th
+#: fraction digit and no further. Cutting texts to them keeps ``int()`` under CPython's limit on
+#: the digits it converts (4,300), which a long literal or request value would otherwise hit.
+_WHOLE_DIGITS = len(str(MAX_COEFFICIENT))
+_FRACTION_DIGITS = MAX_SCALE + 1
+
+
 def _from_digits(text: str) -> Decimal | None:
     negative = text.startswith("-")
     body = text.lstrip("+-").replace("_", "")
     whole, _, fraction = body.partition(".")
+    whole = whole.lstrip("0")
+    if len(whole) > _WHOLE_DIGITS:
+        return None
+    if len(fraction) > _FRACTION_DIGITS:
+        fraction = fraction[:_FRACTION_DIGITS]
     coefficient = int((whole or "0") + fraction)
     try:
         value = fit(negative, coefficient, len(fraction), half_even=False)

@@ -1,6 +1,7 @@
 """Files and CSV (HOST.md §6.1): the file statements and ``கோப்பு_சேமி``.
 
-There are no file handles: every operation names its file, relative to the working directory.
+There are no file handles: every operation names its file, relative to the working directory, or
+inside ETAMIL_DATA_DIR when it is set (host/datadir.py).
 Failures are runtime errors carrying the spec's bilingual message followed by the operating
 system's error rendered the way the reference (Rust) renders ``std::io::Error``.
 """
@@ -11,6 +12,7 @@ from decimal import Decimal
 
 from ..base.errors import EtamilError, io_error_text
 from ..runtime.values import WHITE_SPACE
+from .datadir import confined
 
 #: Rust's text for a read whose bytes are not UTF-8 (an io error with no os-error suffix).
 #: Rust's text for a path holding a NUL byte (Python raises ValueError instead of OSError).
@@ -37,7 +39,7 @@ def file_open(path: str, mode: str) -> None:
     if mode.lower() != "write":
         return
     try:
-        with open(path, "wb"):
+        with open(confined(path), "wb"):
             pass
     except (OSError, ValueError) as exc:
         raise _open_failed(path, exc) from None
@@ -46,7 +48,7 @@ def file_open(path: str, mode: str) -> None:
 def file_append_line(path: str, text: str) -> None:
     """``கோப்பு_எழுது`` / ``தரவுரை_எழுது``: append ``text`` and a newline, creating the file."""
     try:
-        with open(path, "ab") as file:
+        with open(confined(path), "ab") as file:
             file.write(text.encode("utf-8") + b"\n")
     except (OSError, ValueError) as exc:
         raise EtamilError(write_failed_message(path, exc)) from None
@@ -54,7 +56,7 @@ def file_append_line(path: str, text: str) -> None:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, "rb") as file:
+        with open(confined(path), "rb") as file:
             return file.read().decode("utf-8")
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise _read_failed(path, exc) from None
@@ -80,6 +82,6 @@ def file_save(path: str, content: str) -> int:
 
     Raises ``OSError``/``ValueError``; the builtin turns them into a failure result."""
     data = content.encode("utf-8")
-    with open(path, "wb") as file:
+    with open(confined(path), "wb") as file:
         file.write(data)
     return len(data)

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from ..base.errors import NOT_UTF8, io_error_text
 from ..runtime.values import Err, Ok
+from .datadir import confined
 from .zipwriter import SourceError, ZipCopyWriter, ZipLimit
 
 #: What zipfile raises on a damaged archive or entry, besides OSError.
@@ -45,7 +46,7 @@ def _lib_text(error: BaseException) -> str:
 def _open_package(path: str) -> tuple[BinaryIO, zipfile.ZipFile] | str:
     """The open file and its zip directory, or the failure message."""
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the callers
+        handle = open(confined(path), "rb")  # noqa: SIM115 - closed by the callers
     except IsADirectoryError as error:  # the reference opens a directory and fails reading it
         return not_a_package(path, io_error_text(error))
     except OSError as error:
@@ -84,7 +85,7 @@ def _temporary_beside(target: str) -> tuple[str, BinaryIO]:
     """A new file in the target's directory, with the permissions a plain create would give."""
     if not target:
         raise FileNotFoundError(2, "No such file or directory")
-    real = os.path.realpath(target)
+    real = os.path.realpath(confined(target))
     directory, name = os.path.split(real)
     temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.part")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -116,7 +117,7 @@ def rewrite(source: str, target: str, changes: dict[str, str]) -> Ok | Err:
         failure = _write_entries(ZipCopyWriter(out), handle, archive, entries, changes, target, out)
         if failure is None:
             try:
-                os.replace(temporary, os.path.realpath(target))
+                os.replace(temporary, os.path.realpath(confined(target)))
             except OSError as error:
                 failure = f"பொதி '{target}' எழுத முடியவில்லை  (cannot write package '{target}'): {io_error_text(error)}"
         if failure is not None:

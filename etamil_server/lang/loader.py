@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..base.errors import io_error_text
+from ..base.errors import SourceError, io_error_text
 from ..base.terminal import shown_path
 from . import syntax as ast
 from .lexer import LexError, tokenize
@@ -25,12 +25,8 @@ STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 SYSTEM_DIRS = ("/usr/share/etamil", "/usr/local/share/etamil")
 
 
-class LoadError(Exception):
+class LoadError(SourceError):
     """A lexical, parse or module error; ``message`` is what follows ``✗ `` (may span lines)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _cannot_open(path: str, error: OSError) -> LoadError:

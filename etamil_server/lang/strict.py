@@ -124,6 +124,10 @@ class _Analysis:
         #: a function may read any of these from the globals
         self.globals_anywhere = server_bound.union(*(ast.assigned_in(body) for body in top_bodies))
         self.findings: list[str] = []
+        #: what each loop body assigns, by the body's identity: the analysis visits a body once
+        #: to collect the findings and once before, for the prelude's end; nested loops would
+        #: otherwise walk their inner bodies again at every level
+        self.assigned: dict[int, set[str]] = {}
         self.reporting = False
         self.in_function = False
         self.file: str | None = None
@@ -173,6 +177,22 @@ class _Analysis:
 
     # ------------------------------------------------------------------ flow
 
+    def assigned_in(self, body: list[ast.Stmt]) -> set[str]:
+        """``ast.assigned_in(body)``, built from the inner blocks' own (remembered) sets."""
+        found = self.assigned.get(id(body))
+        if found is not None:
+            return found
+        found = set()
+        for statement in body:
+            found.update(ast.assigned_names(statement))
+            if isinstance(statement, ast.If):
+                found |= self.assigned_in(statement.then)
+                found |= self.assigned_in(statement.otherwise or [])
+            elif isinstance(statement, ast.While | ast.ForEach):
+                found |= self.assigned_in(statement.body)
+        self.assigned[id(body)] = found
+        return found
+
     def block(self, statements: list[ast.Stmt], state: State) -> State:
         for statement in statements:
             state = self.statement(statement, state)
@@ -206,13 +226,13 @@ class _Analysis:
             otherwise = self.block(statement.otherwise or [], None if state is None else set(state))
             return _join(then, otherwise)
         elif isinstance(statement, ast.While):
-            head = None if state is None else state | ast.assigned_in(statement.body)
+            head = None if state is None else state | self.assigned_in(statement.body)
             self.reads(statement.condition, head)
             self.block(statement.body, None if head is None else set(head))
             return head
         elif isinstance(statement, ast.ForEach):
             self.reads(statement.collection, state)
-            head = None if state is None else state | {statement.var} | ast.assigned_in(statement.body)
+            head = None if state is None else state | {statement.var} | self.assigned_in(statement.body)
             self.block(statement.body, None if head is None else set(head))
             return head
         elif isinstance(statement, ast.FunctionDef):

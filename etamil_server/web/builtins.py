@@ -11,6 +11,7 @@ import os
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from ..host.datadir import confined
 from ..host.files import write_failed_message
 from ..runtime.builtins import builtin
 from ..runtime.values import Err, Ok, display, to_number
@@ -23,7 +24,11 @@ def respond_file(ctx: Any, status: Any, path: Any, headers: Any) -> Ok | Err:
     ``response_file`` and ``response_headers`` (as given); the file is read after the handler.
     The response variables live in ``ctx.response`` (where ``பதில்`` writes them too)."""
     text = display(path)
-    if not os.path.isfile(text):
+    try:
+        found = os.path.isfile(confined(text))
+    except (OSError, ValueError):  # outside ETAMIL_DATA_DIR: as absent as a missing file
+        found = False
+    if not found:
         return Err(f"கோப்பு '{text}' இல்லை  (no such file '{text}')")
     ctx.response["response_status"] = to_number(status)
     ctx.response["response_file"] = text
@@ -48,7 +53,7 @@ def save_upload(ctx: Any, index: Any, path: Any) -> Ok | Err:
     data = uploads[int(number)][1]
     target = display(path)
     try:
-        with open(target, "wb") as handle:
+        with open(confined(target), "wb") as handle:
             handle.write(data)
     except (OSError, ValueError) as exc:
         return Err(write_failed_message(target, exc))

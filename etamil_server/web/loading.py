@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..base.errors import SourceError
 from ..base.recursion import allow_deep_recursion
 from ..families import load_families
 from ..lang.checker import check
@@ -54,6 +55,8 @@ def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -
     # A server's requests write SQLite files from many threads and processes at once: unless the
     # operator chose otherwise, they share them in write-ahead-log mode (config.DatabaseSettings)
     os.environ.setdefault("ETAMIL_SQLITE_JOURNAL", "wal")
+    # ... and no PostgreSQL statement holds a handler's thread much past the handler's deadline
+    os.environ.setdefault("ETAMIL_DB_STATEMENT_TIMEOUT", "30")
     allow_deep_recursion()  # the master loads here; the workers it forks inherit the limit
     load_families()
     if program is None:
@@ -68,6 +71,8 @@ def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -
         app = App.from_program(program, mode=mode)
     except StartupError as exc:
         raise ProgramError([f"✗ {exc}"]) from None
+    except SourceError as exc:  # a route or timer nested past what this implementation compiles
+        raise ProgramError([f"✗ {exc.message}"]) from None
     files = list(program.files) or ([program.path] if program.path else [])
     return LoadedApp(app, path, files)
 

@@ -9,10 +9,15 @@ inherited connections by itself, in a fork hook it registers when imported — a
 imports it, so the hook is in place in the master before any fork. ``existing_pool()`` gives the
 process's pool without creating one; the pool's ``close_all()`` and ``unavailable_reason()`` do
 the rest.
+
+A request that finds the database gone tells this module (:func:`note_database_failure`), so that
+``/ready`` says 503 at once rather than at the next probe: a restart of one second fails hundreds
+of requests and would otherwise never show on it (:func:`database_failure_since`).
 """
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 from ..host.db import pool as db_pool
@@ -55,3 +60,23 @@ def database_usage() -> dict[str, dict[str, Any]]:
     if pool is None:
         return {}
     return pool.usage()
+
+
+#: The last database failure a request of this process met: (monotonic time, reason). Written by
+#: handler threads, read by the loop; one tuple assignment, so no lock.
+_last_failure: tuple[float, str] | None = None
+
+
+def note_database_failure(reason: str) -> None:
+    """A request found the database unreachable (its 503 is on the way)."""
+    global _last_failure
+    _last_failure = (monotonic(), reason)
+
+
+def database_failure_since(healthy_at: float) -> str | None:
+    """The reason of a failure met after ``healthy_at`` (the start of the last probe that found
+    every database well, on the ``time.monotonic`` clock), else None."""
+    failure = _last_failure
+    if failure is not None and failure[0] >= healthy_at:
+        return f"database unavailable: {failure[1]}"
+    return None

@@ -27,6 +27,7 @@ from http import HTTPStatus
 from typing import Any
 
 from ..base.errors import io_error_text
+from ..host.datadir import confined
 from ..runtime.values import display
 
 DEFAULT_BODY = "Handler executed successfully"
@@ -103,7 +104,8 @@ def handler_error(message: str) -> Response:
 
 
 def read_file_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
+    """The file a handler answers with (``response_file``), inside ETAMIL_DATA_DIR when set."""
+    with open(confined(path), "rb") as handle:
         return handle.read()
 
 

@@ -10,8 +10,9 @@ during a drain, so the heartbeat does too.
 
 Staged drain (:meth:`Server.begin_drain`, SIGTERM):
 
-1. stop accepting (close this process's listening servers; other workers and the master keep the
-   shared socket, so nothing queued in the kernel is lost);
+1. stop accepting: take the connections already waiting in the listen queue, then close this
+   process's listening descriptors (the master and the other workers may keep the shared socket;
+   the last to close would otherwise leave the kernel to reset what is queued);
 2. readiness answers 503;
 3. every response to a request already received carries ``Connection: close`` (the last one on
    each connection) and the connection closes after it;
@@ -31,6 +32,7 @@ import asyncio
 import gc
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable
 
 from ..base.terminal import exit_now
@@ -41,7 +43,7 @@ from .balance import PATIENCE, Share
 from .logs import ERROR_LOG, close_access, configure_access
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
-from .resources import close_databases, database_unavailable, database_usage
+from .resources import close_databases, database_failure_since, database_unavailable, database_usage
 from .responder import AppResponder
 from .response import http_date
 from .timers import TimerRunner, cluster_leadership
@@ -117,6 +119,9 @@ class Server:
         self._drain_task: asyncio.Task | None = None
         self._probing = False
         self._next_probe = 0.0
+        #: when the last probe that found the databases well started (monotonic clock): a
+        #: request's database failure after it makes ``/ready`` 503 until a later probe passes
+        self._healthy_at = 0.0
 
     # ------------------------------------------------------------------ running
 
@@ -181,10 +186,7 @@ class Server:
                 except OSError as exc:  # EMFILE and friends: report, keep serving the others
                     ERROR_LOG.warning("⚠️  Connection error: %s", exc)
                     return
-                conn.setblocking(False)
-                self._adopting += 1
-                self._publish_load()
-                self.loop.create_task(self._adopt(conn))
+                self._take(conn)
                 if share is not None and not share.may_accept(len(self.connections) + self._adopting):
                     return  # our share for this turn
 
@@ -194,6 +196,13 @@ class Server:
 
         self.loop.add_reader(fd, acceptable)
         self._readers.append(fd)
+
+    def _take(self, conn: socket.socket) -> None:
+        """Serve a connection we accepted ourselves."""
+        conn.setblocking(False)
+        self._adopting += 1
+        self._publish_load()
+        self.loop.create_task(self._adopt(conn))
 
     async def _adopt(self, conn: socket.socket) -> None:
         try:
@@ -281,6 +290,10 @@ class Server:
         """None when ready; else why not (``/ready`` answers 503 with it)."""
         if self.draining:
             return "draining"
+        if self.app.uses_database:
+            failed = database_failure_since(self._healthy_at)
+            if failed is not None:
+                return failed
         return self.database_reason
 
     def _probe_database(self) -> None:
@@ -292,11 +305,14 @@ class Server:
             return
         self._probing = True
         self._next_probe = self.clock + DATABASE_PROBE_SECONDS
+        started = time.monotonic()
 
         def done(future: asyncio.Future) -> None:
             self._probing = False
             if not future.cancelled() and future.exception() is None:
                 self.database_reason = future.result()
+                if self.database_reason is None:
+                    self._healthy_at = started
 
         try:
             future = self.loop.run_in_executor(self.pool.executor, database_unavailable, self.app.uses_database)
@@ -307,7 +323,9 @@ class Server:
 
     # ------------------------------------------------------------------ stopping
 
-    def _stop_listening(self) -> None:
+    def _stop_listening(self, take_waiting: bool = False) -> None:
+        """Close this process's listening descriptors. ``take_waiting`` (a drain): first accept
+        every connection already waiting in the listen queue, to be served like the others."""
         for fd in self._readers:
             self.loop.remove_reader(fd)
         self._readers.clear()
@@ -316,14 +334,37 @@ class Server:
         for listener in self.listeners:
             listener.close()
         for sock in self._sockets:
+            if take_waiting:
+                self._take_waiting(sock)
             sock.close()  # this process's descriptor: the master and other workers keep theirs
+
+    def _take_waiting(self, sock: socket.socket) -> None:
+        """Accept what the kernel has queued on ``sock``. When the last descriptor of a
+        listening socket closes, the kernel resets every connection still in its queue: clients
+        whose handshake had completed and whose request may already be sent. The master closes
+        its copy first and every worker closes its own when its drain begins, so the last worker
+        to close takes whatever is left; only a connection arriving between its final accept and
+        its close (microseconds, in one callback) can still be reset."""
+        try:
+            sock.setblocking(False)
+        except OSError:
+            return  # already closed
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # EMFILE and friends: what is left is lost either way
+                ERROR_LOG.warning("⚠️  Connection error while draining: %s", exc)
+                return
+            self._take(conn)
 
     def begin_drain(self) -> None:
         """Start the staged drain (SIGTERM, max_requests, a reload retiring this process)."""
         if self.draining or self.done.done():
             return
         self.draining = True
-        self._stop_listening()
+        self._stop_listening(take_waiting=True)
         self.timers.stop()
         grace = self.drain_grace
         for conn in list(self.connections):
@@ -334,7 +375,7 @@ class Server:
     async def _finish_drain(self) -> None:
         loop = self.loop
         deadline = loop.time() + self.settings.drain.deadline
-        while (self.connections or self.pool.in_executor) and loop.time() < deadline:
+        while (self.connections or self._adopting or self.pool.in_executor) and loop.time() < deadline:
             await asyncio.sleep(0.02)
         for conn in list(self.connections):
             conn.abort()

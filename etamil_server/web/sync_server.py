@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ..base.errors import EtamilExit, io_error_text
+from ..base.errors import EtamilExit, SourceError, io_error_text
 from ..base.terminal import complain, exit_now, say
 from ..host.services import HOST_SERVICES
 from ..lang.loader import LoadError, Program, load_path
@@ -276,6 +276,9 @@ def serve_reference(
         )
     except StartupError as exc:
         complain(f"✗ {exc}")
+        return 1
+    except SourceError as exc:  # nested past what this implementation compiles
+        complain(f"✗ {exc.message}")
         return 1
     try:
         listener = bind_listener(host, port)

@@ -533,3 +533,19 @@ def test_display_scaled_keeps_trailing_zeros():
     assert display_scaled(D("-0.50")) == "-0.50"
     assert display_scaled(D("1E-3")) == "0.001"
     assert display_scaled(D("0E-2")) == "0.00"
+
+
+def test_texts_longer_than_pythons_digit_limit():
+    """CPython converts at most 4,300 digits to an int; a number text from a request may be longer.
+    Only the digits that can matter are read: a too-long whole part does not fit, a long fraction
+    rounds half up at 28 places as a short one does."""
+    from etamil_server.base.numbers import parse_literal, parse_text
+
+    assert parse_text("9" * 100_000) is None
+    assert parse_literal("1" + "0" * 5000) is None
+    assert parse_text("0" * 100_000 + "12.5") == Decimal("12.5")
+    assert str(parse_text("2." + "3" * 100_000)) == "2." + "3" * 28
+    assert str(parse_text("0." + "4" * 27 + "5" + "0" * 10_000)) == "0." + "4" * 27 + "5"
+    assert str(parse_text("0." + "4" * 28 + "5" + "0" * 10_000 + "1")) == "0." + "4" * 27 + "5"
+    assert str(parse_text("-7." + "9" * 9_000)) == "-8." + "0" * 27  # 8 x 10**28 does not fit 96 bits: 27 places
+    assert parse_text("-7." + "9" * 9_000) == parse_text("-7." + "9" * 100)  # as a short text rounds

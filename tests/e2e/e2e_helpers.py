@@ -1,11 +1,12 @@
 """Helpers for the end-to-end tests (imported by name: conftest.py puts this directory on
-sys.path): gunicorn (``-c conf/etamil.py``) as a subprocess on a free
-loopback port, a raw HTTP/1.1 client, a closed-loop load generator that counts failures, and a
-fake systemd notify socket."""
+sys.path; so does tests/reliability's): gunicorn (``-c conf/etamil.py``) as a subprocess on a free
+loopback port, a raw HTTP/1.1 client, a closed-loop load generator that counts failures, a schema
+of its own on the test PostgreSQL, and a fake systemd notify socket."""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import queue
 import signal
@@ -14,11 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "conf" / "etamil.py"
 WAIT = 30  # seconds: generous limits for a slow machine, never asserted as timings
+PG_DSN = os.environ.get("ETAMIL_TEST_POSTGRES", "host=127.0.0.1 port=5432 dbname=test user=postgres")
 
 
 def free_port() -> int:
@@ -193,6 +197,34 @@ def process_title(pid: int) -> str:
         return handle.read().split(b"\0")[0].decode("utf-8", "replace")
 
 
+@contextlib.contextmanager
+def postgres_schema(prefix: str = "etamil_e2e_") -> Iterator[tuple[str, str]]:
+    """(connection text, schema): a schema of its own on the test PostgreSQL, reached through
+    the connection's search_path (the example API's table is called ``entries``), dropped
+    afterwards. PostgreSQL absent: the test skips with the reason, or fails when
+    ETAMIL_TEST_REQUIRE_SERVICES=1 (CI) says it must be there."""
+    import psycopg2
+    import pytest
+
+    try:
+        admin = psycopg2.connect(PG_DSN, connect_timeout=3)
+    except psycopg2.Error as error:
+        message = f"PostgreSQL not reachable ({' '.join(str(error).split())[:120]})"
+        if os.environ.get("ETAMIL_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    admin.autocommit = True
+    schema = prefix + uuid.uuid4().hex[:10]
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE SCHEMA {schema}")
+        yield f"{PG_DSN} options='-c search_path={schema}'", schema
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.close()
+
+
 class Load:
     """Closed-loop keep-alive clients hitting ``target`` until stopped.
 
@@ -223,14 +255,6 @@ class Load:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-    def wait_until_gone(self, pids: set[int]) -> None:
-        """Until none of ``pids`` is a worker any more (replaced or retired)."""
-        deadline = time.monotonic() + WAIT
-        while set(self.workers()) & set(pids):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"workers {sorted(set(self.workers()) & set(pids))} are still running")
-            time.sleep(0.05)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -5,15 +5,13 @@ multi-host test runs. The same requests give the same answers, exact decimals in
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from decimal import Decimal
 
 import pytest
 from e2e_helpers import REPO, exchange, get
+from e2e_helpers import postgres_schema as e2e_postgres_schema
 
 EXAMPLE = (REPO / "examples" / "ledger_api.qmz").read_text(encoding="utf-8")
-PG_DSN = os.environ.get("ETAMIL_TEST_POSTGRES", "host=127.0.0.1 port=5432 dbname=test user=postgres")
 
 
 def post(port: int, target: str, body: dict):
@@ -24,25 +22,8 @@ def post(port: int, target: str, body: dict):
 
 @pytest.fixture
 def postgres_schema():
-    """A schema of its own on the test server (the example's table is called ``entries``), reached
-    through the connection's search_path; dropped afterwards."""
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(PG_DSN, connect_timeout=3)
-    except psycopg2.Error as error:
-        message = f"PostgreSQL not reachable ({' '.join(str(error).split())[:120]})"
-        if os.environ.get("ETAMIL_TEST_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    admin.autocommit = True
-    schema = "etamil_ledger_" + uuid.uuid4().hex[:10]
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}")
-    yield f"{PG_DSN} options='-c search_path={schema}'"
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
-    admin.close()
+    with e2e_postgres_schema("etamil_ledger_") as (dsn, _):
+        yield dsn
 
 
 def exercise(port: int) -> list:

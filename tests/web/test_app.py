@@ -409,3 +409,37 @@ def test_path_parameters_decoded_in_ours_raw_in_reference():
     assert text(call(app_of(source, mode="ours"), "GET", "/a/100%25")[0]) == "100%|100%"
     assert text(call(app_of(source, mode="ours"), "GET", "/a/%ZZ")[0]) == "%ZZ|%ZZ"
     assert text(call(app_of(source, mode="reference"), "GET", "/a/x%20y")[0]) == "x%20y|x%20y"
+
+
+# ------------------------------------------------------------------------------ database unavailable
+
+
+def _unreachable_postgres_program() -> str:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the connect is refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f'''
+வழி பெறு, "/db" {{
+    தளம்_இணை போச்குரசீகுல், "postgresql://postgres@127.0.0.1:{port}/x";
+    பதில் 200, "connected";
+}}
+'''
+
+
+def test_an_unreachable_database_is_503_and_tells_readiness(monkeypatch):
+    from etamil_server.web import resources
+
+    monkeypatch.setattr(resources, "_last_failure", None)
+    response, _ = call(app_of(_unreachable_postgres_program(), mode="ours"), "GET", "/db")
+    assert response.status == 503
+    error = json.loads(response.body)["error"]
+    assert error.startswith("Database unavailable: போச்குரசீகுல் இணைக்க முடியவில்லை  (cannot connect to PostgreSQL): ")
+    assert resources.database_failure_since(0.0).startswith("database unavailable: ")
+
+
+def test_the_reference_server_keeps_the_500_for_an_unreachable_database():
+    response, _ = call(app_of(_unreachable_postgres_program(), mode="reference"), "GET", "/db")
+    assert response.status == 500
+    assert json.loads(response.body)["error"].startswith("Handler error: போச்குரசீகுல் இணைக்க முடியவில்லை")

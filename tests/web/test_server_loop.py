@@ -395,6 +395,37 @@ def test_drain_stops_accepting_and_readiness_turns_503(tmp_path, slow):
         server.stop()
 
 
+@pytest.mark.parametrize("balance_accept", [True, False])
+def test_drain_serves_the_connections_waiting_in_the_listen_queue(tmp_path, slow, balance_accept):
+    settings = replace(drain_settings(idle_grace=1, graceful_timeout=30), http=HttpSettings(balance_accept=balance_accept))
+    server = Running(tmp_path, settings=settings)
+    try:
+        exchange(server.port, b"GET / HTTP/1.1\r\n\r\n")  # serving
+        holding, held = threading.Event(), threading.Event()
+
+        def hold_then_drain():
+            holding.set()
+            held.wait(WAIT)  # the loop is busy: new connections stay in the kernel's queue
+            server.server.begin_drain()
+
+        server.call(hold_then_drain)
+        assert holding.wait(WAIT)
+        waiting = [connect(server.port) for _ in range(5)]
+        for sock in waiting:
+            sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        held.set()
+        for sock in waiting:  # closing the last descriptor would have reset them all
+            status, headers, body, _ = read_response(sock)
+            assert (status, body, headers["connection"]) == ("HTTP/1.1 200 OK", b"Hello, World!", "close")
+            sock.close()
+        server.thread.join(WAIT)
+        assert server.status == 0
+        with pytest.raises(OSError):
+            connect(server.port).close()
+    finally:
+        server.stop()
+
+
 def test_drain_closes_an_idle_connection_after_the_grace_period(tmp_path, slow):
     server = Running(tmp_path, settings=drain_settings(idle_grace=0.2, graceful_timeout=30))
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ...base.errors import EtamilError
+from ...base.errors import DatabaseUnavailable, EtamilError
 
 # ------------------------------------------------------------------------------ §5.4 / §5.7
 
@@ -61,7 +61,7 @@ def sqlite_cannot_open(conn: str, lib: str) -> EtamilError:
 
 
 def postgres_cannot_connect(lib: str) -> EtamilError:
-    return EtamilError(f"போச்குரசீகுல் இணைக்க முடியவில்லை  (cannot connect to PostgreSQL): {lib}")
+    return DatabaseUnavailable(f"போச்குரசீகுல் இணைக்க முடியவில்லை  (cannot connect to PostgreSQL): {lib}")
 
 
 def mysql_bad_url(conn: str, lib: str) -> EtamilError:
@@ -69,7 +69,7 @@ def mysql_bad_url(conn: str, lib: str) -> EtamilError:
 
 
 def mysql_cannot_connect(lib: str) -> EtamilError:
-    return EtamilError(f"மைசீகுல் இணைக்க முடியவில்லை  (cannot connect to MySQL): {lib}")
+    return DatabaseUnavailable(f"மைசீகுல் இணைக்க முடியவில்லை  (cannot connect to MySQL): {lib}")
 
 
 # ------------------------------------------------------------------------------ §5.11 statements
@@ -77,6 +77,12 @@ def mysql_cannot_connect(lib: str) -> EtamilError:
 
 def database_error(lib: str) -> EtamilError:
     return EtamilError(f"தரவுத்தளப் பிழை  (database error): {lib}")
+
+
+def database_lost(lib: str, down: bool = True) -> EtamilError:
+    """The statement failed because the connection broke or the server gave up on it (shut
+    down, timed out): the §5.11 database error's text, as an unavailability (503)."""
+    return DatabaseUnavailable(f"தரவுத்தளப் பிழை  (database error): {lib}", down=down)
 
 
 def cannot_prepare(lib: str) -> EtamilError:
@@ -101,9 +107,10 @@ EXECUTE_RETURNED_RESULTS = "Execute returned results - did you mean to call quer
 
 def pool_exhausted(type_name: str, conn: str, seconds: float) -> EtamilError:
     """No connection became free in time. In the spec's style; the reference never waits."""
-    return EtamilError(
+    return DatabaseUnavailable(
         f"தரவுத்தள இணைப்புகள் தீர்ந்தன  (no free connection to {type_name} "
-        f"'{mask_password(conn)}' within {seconds:g} s)"
+        f"'{mask_password(conn)}' within {seconds:g} s)",
+        down=False,
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from ...base import numbers
 from ...base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
+from ...lang import syntax as ast
 from .. import native, ops
 from ..builtins import registry
 from .analysis import Analysis
@@ -31,6 +32,32 @@ from .compiled import TOO_DEEP, UNSET, Compiled, CompileError
 from .emit import Emitter
 from .kinds import ALL, NIL, RES, RETURN_KINDS, A, B, N, R, S
 from .scopes import RESPONSE_VARIABLES
+
+#: CPython refuses code indented more than 100 levels, and every eTamil block (an if's branch, a
+#: loop's body) adds at least one level to the code generated for it: a program nesting blocks
+#: deeper than this can never compile. Saying so before generating matters because generating
+#: nested blocks costs more than the square of the depth (a 3,000-deep program took minutes).
+MAX_BLOCK_DEPTH = 100
+
+
+def block_depth(statements: list) -> int:
+    """The deepest nesting of blocks within one function (a function's body is generated as a
+    function of its own, so it starts again at 0; a route's or timer's body is the prelude's
+    level). Iterative: the tree may be thousands deep."""
+    deepest = 0
+    pending: list[tuple[list, int]] = [(statements, 0)]
+    while pending:
+        block, depth = pending.pop()
+        deepest = max(deepest, depth)
+        for statement in block:
+            if isinstance(statement, ast.FunctionDef):
+                inner_depth = 0
+            elif isinstance(statement, ast.Route | ast.Every):
+                inner_depth = depth
+            else:
+                inner_depth = depth + 1
+            pending.extend((inner, inner_depth) for inner in ast.blocks(statement))
+    return deepest
 
 
 def compile_program(
@@ -52,6 +79,8 @@ def compile_program(
     Raises :class:`CompileError` for a program nested too deeply for CPython, or when
     ``ETAMIL_NATIVE_STDLIB`` holds neither a yes nor a no."""
     kinds = {name: RETURN_KINDS[kind] for name, kind in (input_kinds or {}).items()}
+    if block_depth(statements) > MAX_BLOCK_DEPTH:
+        raise CompileError(TOO_DEEP.format(detail=f"blocks nested more than {MAX_BLOCK_DEPTH} deep"))
     try:
         analysis = Analysis(statements, frozenset(inputs), kinds, registry())
         emitter = Emitter(analysis, collect_globals=collect_globals, hidden_loop_variables=hidden_loop_variables)

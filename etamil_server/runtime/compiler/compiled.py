@@ -9,7 +9,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from ...base.errors import CALL_DEPTH, EtamilError, Location, undefined_variable
+from ...base.errors import CALL_DEPTH, EtamilError, Location, SourceError, undefined_variable
 from ..context import RunContext
 from .names import MANGLED, Names
 
@@ -25,13 +25,9 @@ class _Unset:
 UNSET = _Unset()
 
 
-class CompileError(Exception):
+class CompileError(SourceError):
     """A program this implementation cannot compile (nesting beyond what CPython accepts).
     ``message`` is bilingual, in the style of the load errors."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 TOO_DEEP = (

@@ -209,7 +209,7 @@ class PostgresConnection:
         try:
             rows = cursor.fetchall()
         except (psycopg2.Error, ValueError) as error:
-            raise messages.database_error(_lib(error)) from None
+            raise _failure(error) from None
         if not any(readers):
             return [dict(zip(names, row, strict=True)) for row in rows]
         columns = list(enumerate(zip(names, readers, strict=True)))
@@ -243,7 +243,7 @@ class PostgresConnection:
                     raise
                 self._execute_prepared(sql, params)  # prepared afresh, once
         except (psycopg2.Error, ValueError) as error:
-            raise messages.database_error(_lib(error)) from None
+            raise _failure(error) from None
         return cursor
 
     def _execute_prepared(self, sql: str, params: list) -> None:
@@ -391,6 +391,44 @@ class PostgresConnection:
         GRAVEYARD.append(raw)
 
 
+#: Keepalive probes (seconds): after this much silence, then this often, this many times.
+_KEEPALIVE = {"keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3"}
+
+
+def _timeouts(given: dict[str, str], settings: DatabaseSettings) -> dict[str, str]:
+    """libpq parameters that bound how long a statement can keep a thread (what the program's
+    connection text sets itself wins). ``statement_timeout`` travels in ``options`` at connect
+    time: a ``SET`` would be session state, which a transaction-mode pooler hands to other
+    clients (and pgbouncer refuses ``options``), so it is left out there."""
+    extra: dict[str, str] = {}
+    if settings.tcp_user_timeout and "tcp_user_timeout" not in given:
+        extra["tcp_user_timeout"] = str(max(1, round(settings.tcp_user_timeout * 1000)))
+        if "keepalives" not in given and "keepalives_idle" not in given:
+            extra.update(_KEEPALIVE)
+    if settings.statement_timeout and not settings.transaction_pooling and "options" not in given:
+        extra["options"] = f"-c statement_timeout={max(1, round(settings.statement_timeout * 1000))}"
+    return extra
+
+
+#: SQLSTATEs of a server that ended the session or the statement by itself: shutting down
+#: (57P01-57P03), or cancelling past ``statement_timeout`` (57014; the database is there, slow).
+_GONE = frozenset(("57P01", "57P02", "57P03"))
+_TIMED_OUT = "57014"
+
+
+def _failure(error: Exception) -> Exception:
+    """The eTamil error for a failed statement: a lost connection or a server shutting down is
+    the database being unavailable (503); a statement timeout too, though the database is up;
+    anything else is the §5.11 database error (500)."""
+    code = getattr(error, "pgcode", None)
+    lost = isinstance(error, psycopg2.OperationalError | psycopg2.InterfaceError) and not code
+    if lost or (code or "").startswith("08") or code in _GONE:
+        return messages.database_lost(_lib(error))
+    if code == _TIMED_OUT:
+        return messages.database_lost(_lib(error), down=False)
+    return messages.database_error(_lib(error))
+
+
 class PostgresDriver:
     name = "PostgreSQL"
 
@@ -406,6 +444,7 @@ class PostgresDriver:
                 extra["connect_timeout"] = str(max(2, math.ceil(settings.connect_timeout)))
             if "application_name" not in given:
                 extra["application_name"] = "etamil-server"
+            extra.update(_timeouts(given, settings))
             raw = psycopg2.connect(text, **extra)
         except (psycopg2.Error, ValueError) as error:
             raise messages.postgres_cannot_connect(_lib(error)) from None

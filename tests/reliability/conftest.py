@@ -1,0 +1,48 @@
+"""Fixtures for the reliability suite: the real server (``gunicorn -c conf/etamil.py``, from
+tests/e2e/e2e_helpers.py), the example API, a PostgreSQL schema of its own, and the load
+generator (loadgen.py).
+
+The modules of this directory, tests/e2e's helpers and the repository root (``bench``: the load
+test's client and /proc readers) are put on sys.path, so the scenarios import ``loadgen``,
+``ledger``, ``e2e_helpers`` and ``bench.*`` by name.
+
+Every scenario is bounded (its load generators stop by themselves) and runs on loopback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+for entry in (HERE, REPO / "tests" / "e2e", REPO):
+    if str(entry) not in sys.path:
+        sys.path.insert(0, str(entry))
+
+from e2e_helpers import Gunicorn, postgres_schema  # noqa: E402
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """``start(source, processes=2, env={...}, name="app.qmz")``: a server on a free loopback
+    port serving ``source`` (written to tmp_path); every server started is stopped afterwards."""
+    started: list[Gunicorn] = []
+
+    def start(source: str, **options) -> Gunicorn:
+        server = Gunicorn(tmp_path, source, **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def ledger_pg():
+    """A connection text for LEDGER_PG: the test PostgreSQL with a schema of this test's own."""
+    with postgres_schema("etamil_reliability_") as (dsn, _):
+        yield dsn
+
