@@ -89,6 +89,7 @@ class Client:
         self.writer: asyncio.StreamWriter | None = None
         self.requests = 0
         self.reconnects = 0
+        self.failures = 0  # a request written whose answer never came (the connection broke)
 
     async def first(self) -> None:
         self.reader, self.writer = await connect(self.port)
@@ -96,8 +97,13 @@ class Client:
 
     async def _request(self) -> None:
         self.writer.write(REQUEST)
-        kept = await answer(self.reader)
-        self.requests += 1
+        try:
+            kept = await answer(self.reader)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.failures += 1
+            kept = False
+        else:
+            self.requests += 1
         if not kept:
             self.writer.close()
             self.reader, self.writer = await connect(self.port)
@@ -161,6 +167,7 @@ async def probe_connections(port: int, workers: list[int], options: argparse.Nam
         found["held"] = split(port, workers)
         found["reconnects"] = [sum(client.reconnects for client in clients)]
         found["requests"] = [sum(client.requests for client in clients)]
+        found["failures"] = [sum(client.failures for client in clients)]
     for client in clients:
         client.close()
     return found
@@ -181,7 +188,11 @@ def probe_server(number: int, workdir: Path, options: argparse.Namespace) -> dic
     try:
         server.start().wait_ready()
         workers = wait_for_workers(server, 2)
-        return new_loop().run_until_complete(probe_connections(port, workers, options))
+        found = new_loop().run_until_complete(probe_connections(port, workers, options))
+        if found.get("failures", [0])[0]:
+            server.log.seek(0)
+            print(server.log.read().decode(errors="replace")[-3000:], file=sys.stderr)
+        return found
     finally:
         server.stop()
 
@@ -230,7 +241,8 @@ def main(argv: list[str]) -> int:
                 held_ok += within(held, options.worst)
                 line += (
                     f"   held split {held[0]:>2}/{held[1]:<2} "
-                    f"({found['requests'][0]} requests, {found['reconnects'][0]} reconnects)"
+                    f"({found['requests'][0]} requests, {found['reconnects'][0]} reconnects, "
+                    f"{found['failures'][0]} failed)"
                 )
             print(line, flush=True)
     worst = f"{options.worst}/{options.clients - options.worst}"

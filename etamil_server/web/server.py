@@ -37,7 +37,7 @@ from ..base.terminal import exit_now
 from ..config import Settings
 from .accesslog import AccessLog
 from .app import App
-from .balance import PATIENCE, Share
+from .balance import Share
 from .logs import ERROR_LOG, close_access, configure_access
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
@@ -151,29 +151,22 @@ class Server:
     def _accept_balanced(self, sock: socket.socket) -> None:
         """Accept connections ourselves, so that workers sharing the socket take turns
         (``web/balance.py``): at most ``ACCEPT_BATCH`` per wake-up, and with a load table only
-        while this worker is not busier than the least loaded other one."""
+        as many as this worker's share allows."""
         sock.setblocking(False)
         fd = sock.fileno()
-        declined_since: float | None = None
-        least_seen: int | None = None
 
         def acceptable() -> None:
-            nonlocal declined_since, least_seen
             share = self.share
-            if share is not None and not share.may_accept(len(self.connections) + self._adopting):
-                now = self.loop.time()
-                least = share.least_other()
-                if declined_since is None or least != least_seen:
-                    declined_since, least_seen = now, least  # the others are taking them
-                if now - declined_since < PATIENCE:
-                    # let a less loaded worker take it; look again shortly (not at once: the
-                    # socket stays readable and the loop would spin)
+            allowed = ACCEPT_BATCH
+            if share is not None:
+                allowed = min(allowed, share.allowance(len(self.connections) + self._adopting))
+                if not allowed:
+                    # let another worker take them; look again shortly (not at once: the socket
+                    # stays readable and the loop would spin)
                     self.loop.remove_reader(fd)
                     self.loop.call_later(0.001, resume)
                     return
-                # nobody took them (the others are stuck or slow): take a batch ourselves
-            declined_since = None
-            for _ in range(ACCEPT_BATCH):
+            for _ in range(allowed):
                 try:
                     conn, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
@@ -185,8 +178,6 @@ class Server:
                 self._adopting += 1
                 self._publish_load()
                 self.loop.create_task(self._adopt(conn))
-                if share is not None and not share.may_accept(len(self.connections) + self._adopting):
-                    return  # our share for this turn
 
         def resume() -> None:
             if fd in self._readers:
@@ -221,7 +212,8 @@ class Server:
 
     def connection_closed(self, conn: HttpProtocol) -> None:
         self.connections.discard(conn)
-        self._publish_load()
+        if self.share is not None and not self.draining:
+            self.share.closed(len(self.connections) + self._adopting)
 
     @property
     def busy(self) -> int:
@@ -260,10 +252,13 @@ class Server:
     # ------------------------------------------------------------------ the sweep
 
     def _sweep(self) -> None:
+        since = self.clock  # the previous sweep: connections answered after it are active
         self.clock = now = self.loop.time()
         self.date = http_date()
         for conn in list(self.connections):
             conn.check_timeouts(now)
+        if self.share is not None and not self.draining:
+            self._rebalance(since)
         if not self.draining:
             self.timers.poll()
             self._probe_database()
@@ -274,6 +269,23 @@ class Server:
                 ERROR_LOG.error("etamil-server: tick hook failed: %s: %s", type(exc).__name__, exc)
         if not self.done.done():
             self._sweep_handle = self.loop.call_later(SWEEP_SECONDS, self._sweep)
+
+    def _rebalance(self, since: float) -> None:
+        """Beat in the load table, and when this worker is far busier than the least loaded
+        other, ask some active keep-alive connections to close after their next response
+        (``web/balance.py``, shedding): their clients reconnect to the other worker."""
+        share = self.share
+        share.beat()
+        leaving = sum(1 for conn in self.connections if conn.last_response_due)
+        excess = share.excess(len(self.connections) + self._adopting - leaving)
+        if excess <= 0:
+            return
+        for conn in self.connections:
+            if not conn.last_response_due and not conn.closing and conn.idle_since >= since:
+                conn.close_after_response()
+                excess -= 1
+                if not excess:
+                    return
 
     # ------------------------------------------------------------------ readiness
 
