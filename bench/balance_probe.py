@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,16 +154,26 @@ def wait_for_workers(server: Served, count: int, timeout: float = 60) -> list[in
 # ------------------------------------------------------------------------------ one server
 
 
-async def probe_connections(port: int, workers: list[int], options: argparse.Namespace) -> dict[str, list[int]]:
-    await burst(port, options.burst, options.close_each)
+@dataclass
+class Plan:
+    burst: int = 1000
+    clients: int = 64
+    pause: float = 0.0
+    hold: float = 0.0
+    close_each: bool = False
+
+
+async def probe_connections(port: int, workers: list[int], plan: Plan) -> dict[str, list[int]]:
+    """The burst, the clients, and the split(s) per worker (``workers``: their pids)."""
+    await burst(port, plan.burst, plan.close_each)
     burst_done = time.monotonic()
-    if options.pause:
-        await asyncio.sleep(options.pause)
-    clients = [Client(port) for _ in range(options.clients)]
+    if plan.pause:
+        await asyncio.sleep(plan.pause)
+    clients = [Client(port) for _ in range(plan.clients)]
     await asyncio.gather(*(client.first() for client in clients))
     found = {"accept": split(port, workers), "accept_after_ms": [round(1000 * (time.monotonic() - burst_done))]}
-    if options.hold:
-        until = asyncio.get_running_loop().time() + options.hold
+    if plan.hold:
+        until = asyncio.get_running_loop().time() + plan.hold
         await asyncio.gather(*(client.keep_going(until) for client in clients))
         found["held"] = split(port, workers)
         found["reconnects"] = [sum(client.reconnects for client in clients)]
@@ -188,7 +199,8 @@ def probe_server(number: int, workdir: Path, options: argparse.Namespace) -> dic
     try:
         server.start().wait_ready()
         workers = wait_for_workers(server, 2)
-        found = new_loop().run_until_complete(probe_connections(port, workers, options))
+        plan = Plan(options.burst, options.clients, options.pause, options.hold, options.close_each)
+        found = new_loop().run_until_complete(probe_connections(port, workers, plan))
         if found.get("failures", [0])[0]:
             server.log.seek(0)
             print(server.log.read().decode(errors="replace")[-3000:], file=sys.stderr)
