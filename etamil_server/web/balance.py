@@ -48,10 +48,10 @@ from typing import NamedTuple
 
 SLOTS = 64
 PATIENCE = 0.05  # seconds a worker lets others take the waiting connections before it does
-SLACK = 1
+SLACK = 4  # connections a worker may be ahead of the least loaded other (each hand-over costs wake-ups)
 FALLING = 0.05  # seconds since its last close during which a worker's count may still be falling
 HOLD_TURNS = 4  # a worker holds only when more than this many turns below a falling one
-HOLD_LIMIT = 0.1  # seconds a worker waits at most for a falling count to settle
+HOLD_LIMIT = 0.25  # seconds a worker waits at most for a falling count to settle
 SHED_MARGIN = 8  # connections above the least loaded other a worker tolerates before shedding
 ALIVE = 1.5  # seconds since a worker's last beat (its once-a-second sweep) for it to count as serving
 UNLIMITED = 1 << 30  # "as many as are waiting" (the caller caps it at its batch)
@@ -183,8 +183,12 @@ class Share:
             self._hold_started = None
             return self._patient(other, now)
         self._declined_since = None
-        if other.connections - connections > HOLD_TURNS * turn and now - other.closed_at < FALLING * _NS:
-            # well below a worker whose count is falling: it is still closing what it had
+        falling = FALLING * _NS
+        if other.connections - connections > HOLD_TURNS * turn and (
+            now - other.closed_at < falling or now - self._closed_at < falling
+        ):
+            # well below a worker whose count is falling, or just done closing connections
+            # ourselves (a burst ended: the other has its share of closes, perhaps not begun)
             if self._hold_started is None:
                 self._hold_started = now
             if now - self._hold_started < HOLD_LIMIT * _NS:

@@ -155,35 +155,51 @@ class Server:
         sock.setblocking(False)
         fd = sock.fileno()
 
-        def acceptable() -> None:
+        def readable() -> None:
+            if self.share is None:
+                take()
+                return
+            # decide once the other events of this wake-up are handled: closes among them lower
+            # our count (a call_soon made now would run before those scheduled after it)
+            self.loop.remove_reader(fd)
+            self.loop.call_soon(self.loop.call_soon, take_and_resume)
+
+        def take_and_resume() -> None:
+            if fd not in self._readers:
+                return  # stopped listening meanwhile (a drain): the socket is closed
+            if take():
+                resume()
+            else:
+                # let another worker take them; look again shortly
+                self.loop.call_later(0.001, resume)
+
+        def take() -> bool:
+            """Accept this worker's share of the waiting connections; False if it is none."""
             share = self.share
             allowed = ACCEPT_BATCH
             if share is not None:
                 allowed = min(allowed, share.allowance(len(self.connections) + self._adopting))
                 if not allowed:
-                    # let another worker take them; look again shortly (not at once: the socket
-                    # stays readable and the loop would spin)
-                    self.loop.remove_reader(fd)
-                    self.loop.call_later(0.001, resume)
-                    return
+                    return False
             for _ in range(allowed):
                 try:
                     conn, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
-                    return  # nothing (more) waiting, or another worker took it
+                    break  # nothing (more) waiting, or another worker took it
                 except OSError as exc:  # EMFILE and friends: report, keep serving the others
                     ERROR_LOG.warning("⚠️  Connection error: %s", exc)
-                    return
+                    break
                 conn.setblocking(False)
                 self._adopting += 1
                 self._publish_load()
                 self.loop.create_task(self._adopt(conn))
+            return True
 
         def resume() -> None:
             if fd in self._readers:
-                self.loop.add_reader(fd, acceptable)
+                self.loop.add_reader(fd, readable)
 
-        self.loop.add_reader(fd, acceptable)
+        self.loop.add_reader(fd, readable)
         self._readers.append(fd)
 
     async def _adopt(self, conn: socket.socket) -> None:

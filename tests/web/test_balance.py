@@ -107,6 +107,15 @@ def test_a_worker_well_below_a_falling_one_holds_until_it_settles(pair, clock):
     assert mine.allowance(0) == 40 + SLACK + 40 // 16 + 1
 
 
+def test_a_worker_just_done_closing_its_own_holds_for_the_other_to_begin(pair, clock):
+    mine, other = pair
+    other.publish(500)  # its closes are not even begun (its count never fell)
+    mine.closed(0)  # a burst ended: we closed ours
+    assert mine.allowance(0) == 0
+    clock.advance(FALLING * 1.1)
+    assert mine.allowance(0) > 0  # nothing fell for a while: the other's count is real
+
+
 def test_a_hold_ends_at_its_limit_even_if_the_other_keeps_falling(pair, clock):
     mine, other = pair
     other.closed(500)
