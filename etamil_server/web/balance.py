@@ -3,37 +3,50 @@
 All workers wake when connections arrive, and whichever wakes first would take a whole burst
 (measured: wrk's 100 connections split 93 / 7, so one worker queued on its database pool while
 the other idled). Each worker therefore publishes its number of open connections in a small table
-of memory shared by the workers of one server (made by the master before it forks), and accepts
-only while it has no more than the least loaded other worker, plus one (plus a sixteenth).
+of memory shared by the workers of one server (made by the master before it forks), and takes
+*turns*: it accepts while it has no more than the least loaded other worker plus ``SLACK`` (plus a
+sixteenth). It decides once the other events of the same wake-up are handled (``web/server.py``),
+so the closes among them already lower its own count.
 
-Three refinements, each from a measurement (``bench/balance_probe.py``: fresh servers, a burst of
-1,000 connections closed together, then 64 new keep-alive clients counted per worker with ``ss``):
+Measured with ``bench/balance_probe.py`` (fresh servers; a burst of 1,000 connections closed
+together, as wrk closes them at the end of a run; then 64 new keep-alive clients counted per
+worker with ``ss``): with only the rule above, 12 of 20 servers split within 40/24, several 64/0.
+After the burst each worker has ~500 connections to close, which takes it tens of ms (longer when
+the machine is loaded and it is descheduled); the first worker done saw the other still
+publishing hundreds and took every newcomer. Hence:
 
-* **A falling count is not trusted.** After the burst each worker has ~500 connections to close;
-  processing them takes it 10–30 ms (tens of µs each). The first worker done saw the other still
-  publishing, say, 63 and took all 64 newcomers in one wake-up: 64/0 in 2 of 5 servers, in 3 of 5
-  in the first report. So a worker publishes when it last closed a connection; one that closed
-  within ``FALLING`` is counting down, and a worker well below it (by more than a turn) *holds*:
-  it leaves the waiting connections alone until the other's count settles, for at most
-  ``HOLD_LIMIT``. The worker being waited for does not lose patience with a holding worker.
-* **Patience.** A worker that declines looks again a millisecond later; if the least loaded
-  worker has not taken a connection (nor held) for ``PATIENCE`` seconds, it is stuck in a long
-  handler or starved of CPU, and the decliner takes a whole batch. A stuck worker publishes
-  nothing, so it never counts as falling or holding: it delays new connections by ``PATIENCE``
-  at most.
-* **Shedding.** Whatever still goes wrong (a worker that was stuck while the other took its
-  share, a hold that ran out, connections of different lifetimes) is corrected after the fact:
-  once a second a worker more than ``SHED_MARGIN`` above the least loaded other asks half the
-  difference of its recently active keep-alive connections to close after their next response;
+* **Hold while a count falls.** A worker publishes when it last closed a connection. One that is
+  more than ``HOLD_TURNS`` turns below a worker that closed within ``FALLING`` (or that closed
+  connections itself that recently: a burst ended, the other's closes may not have begun) leaves
+  the waiting connections alone until the counts settle, for at most ``HOLD_LIMIT``, and says so
+  in the table; the worker it waits for does not lose patience with it meanwhile.
+* **Patience.** A worker that declines looks again a millisecond later. If the least loaded
+  worker has taken no connection (nor held) for ``PATIENCE``, it is stuck in a long handler or
+  starved of CPU: the decliner takes all that waits, and does not wait for that worker again
+  until it publishes anything. A stuck worker publishes nothing, so it never counts as falling or
+  holding: it delays a new connection by ``PATIENCE`` at most. (10 ms was too short on a loaded
+  2-core machine: a live worker is often descheduled for 15–50 ms.)
+* **Turns of ``SLACK`` = 4.** With turns of one connection, 64 newcomers needed dozens of
+  hand-overs between the workers, each a wake-up of a process that may be descheduled.
+* **Shedding.** Whatever still goes wrong (a worker stuck while the other took its share, a hold
+  that ran out, connections of different lifetimes) is corrected after the fact: once a second
+  (the sweep) a worker more than ``SHED_MARGIN`` (or an eighth) above the least loaded other asks
+  half its lead of recently active keep-alive connections to close after their next response;
   their clients reconnect and the accept rule puts them on the other worker. Not while a count is
-  falling or a worker holds (the table is in flux), and not toward a worker that has not beaten
-  (its sweep) within ``ALIVE`` (its reconnections would come back).
+  falling or a worker holds (the table is in flux), and not toward a worker whose sweep has not
+  beaten within ``ALIVE`` (the reconnections would come back).
 
-Why not ``SO_REUSEPORT`` (one listening socket per worker, the kernel spreads by a hash of the
-addresses): the hash ignores load, 64 connections land binomially (a 41/23 or worse split in
-3.4% of servers, so 20 of 20 within 40/24 only half the time), a stuck worker's queue waits for
-it, and a draining worker would have to close its socket, which resets the connections queued on
-it (Linux does not move them to the other sockets). The shared queue loses nothing on a drain.
+With all four: 20 of 20 fresh servers within 40/24 at once, and 20 of 20 after two seconds of
+requests (the figures and the command are in docs/INTERNALS.md).
+
+Rejected, from measurements: asking the kernel how many connections are really open on the port
+(``sock_diag``: sockets in CLOSE_WAIT are the stale part of a count) costs 16 ms per dump on this
+machine (it walks the whole established-socket hash), far too slow for an accept decision.
+``SO_REUSEPORT`` (one listening socket per worker, spread by a hash of the addresses) ignores load:
+64 connections land binomially, 41/23 or worse in 3.3% of servers, so 20 of 20 within 40/24 only
+half the time; a stuck worker's queue waits for it; and a draining worker would have to close its
+socket, which resets the connections queued on it (Linux does not move them). The shared queue
+loses nothing on a drain.
 
 Without a table (one process) every waiting connection is accepted at once.
 """
