@@ -3,10 +3,11 @@ readiness, and the staged drain. The gunicorn worker (``workers/``) and ``etamil
 ``etamil --async`` (``web/serve.py``) both run this, so they cannot drift apart.
 
 The sweep (every second, on the loop): refresh the cached clock and ``Date``, close idle
-keep-alive connections and time out slow requests, let the timers try for leadership, and call the
-tick hooks (the worker's heartbeat to the master, the process title, ``max_requests``, the
-metrics' gauges and the move of the request counts into the shared files). It keeps running
-during a drain, so the heartbeat does too.
+keep-alive connections and time out slow requests, beat in the load table and shed connections
+when this worker is far busier than another (``web/balance.py``), let the timers try for
+leadership, and call the tick hooks (the worker's heartbeat to the master, the process title,
+``max_requests``, the metrics' gauges and the move of the request counts into the shared
+files). It keeps running during a drain, so the heartbeat does too.
 
 Staged drain (:meth:`Server.begin_drain`, SIGTERM):
 
@@ -274,7 +275,10 @@ class Server:
         for conn in list(self.connections):
             conn.check_timeouts(now)
         if self.share is not None and not self.draining:
-            self._rebalance(since)
+            try:
+                self._rebalance(since)
+            except Exception as exc:  # like a hook: never stop the sweep (it carries the heartbeat)
+                ERROR_LOG.error("etamil-server: rebalancing failed: %s: %s", type(exc).__name__, exc)
         if not self.draining:
             self.timers.poll()
             self._probe_database()
