@@ -77,6 +77,7 @@ class Server:
         self._sockets: list[socket.socket] = []
         self._readers: list[int] = []  # listening descriptors we accept on ourselves
         self._adopting = 0  # accepted connections not yet connected to a protocol
+        self._leaving: set[HttpProtocol] = set()  # asked to close after their next response (shedding)
         self.share = share
         self.tick_hooks: list[Callable[[], None]] = []
         self.database_reason: str | None = None
@@ -229,6 +230,7 @@ class Server:
 
     def connection_closed(self, conn: HttpProtocol) -> None:
         self.connections.discard(conn)
+        self._leaving.discard(conn)
         if self.share is not None and not self.draining:
             self.share.closed(len(self.connections) + self._adopting)
 
@@ -296,13 +298,14 @@ class Server:
         (``web/balance.py``, shedding): their clients reconnect to the other worker."""
         share = self.share
         share.beat()
-        leaving = sum(1 for conn in self.connections if conn.last_response_due)
-        excess = share.excess(len(self.connections) + self._adopting - leaving)
+        leaving = self._leaving
+        excess = share.excess(len(self.connections) + self._adopting - len(leaving))
         if excess <= 0:
             return
         for conn in self.connections:
-            if not conn.last_response_due and not conn.closing and conn.idle_since >= since:
+            if conn not in leaving and conn.idle_since >= since:  # answered since the last sweep
                 conn.close_after_response()
+                leaving.add(conn)
                 excess -= 1
                 if not excess:
                     return
