@@ -36,8 +36,9 @@ publishing hundreds and took every newcomer. Hence:
   falling or a worker holds (the table is in flux), and not toward a worker whose sweep has not
   beaten within ``ALIVE`` (the reconnections would come back).
 
-With all four: 20 of 20 fresh servers within 40/24 at once, and 20 of 20 after two seconds of
-requests (the figures and the command are in docs/INTERNALS.md).
+With all four, on a 2-core machine loaded by other work (load average 11–13): 20 and 19 of 20
+fresh servers within 40/24 at once in two runs, and 20 of 20 after two seconds of requests in both
+(the figures and the command are in docs/INTERNALS.md).
 
 Rejected, from measurements: asking the kernel how many connections are really open on the port
 (``sock_diag``: sockets in CLOSE_WAIT are the stale part of a count) costs 16 ms per dump on this
