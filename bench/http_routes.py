@@ -14,7 +14,9 @@ ASGI, no framework), 2 worker processes each, wrk on the same machine:
 Servers: ours (``gunicorn -c conf/etamil.py``), gunicorn + uvicorn's worker, granian (ASGI). Two
 rounds, the order of the servers reversed in the second, so neither gains from going first; the
 ratios are printed per round against the goals of the performance issue. ``BENCH_DURATION``
-(default 10s) and ``BENCH_WARMUP`` (2s) as in bench/http_bench.py; ``BENCH_ROUNDS`` (2).
+(default 10s) and ``BENCH_WARMUP`` (2s) as in bench/http_bench.py; ``BENCH_ROUNDS`` (2);
+``BENCH_CASES`` picks cases by label and connections (``hello:1000``, or ``hello`` for both
+hello cases; comma-separated; default all).
 """
 
 from __future__ import annotations
@@ -52,6 +54,21 @@ CASES = [
     ("entry", "/entry", 100, "post"),
     ("db", "/db", 64, None),
 ]
+
+
+def selected(cases: list, wanted: str | None) -> list:
+    """The cases ``BENCH_CASES`` names (``label`` or ``label:connections``, comma-separated)."""
+    if not wanted:
+        return cases
+    names = {name.strip() for name in wanted.split(",") if name.strip()}
+    chosen = [case for case in cases if case[0] in names or f"{case[0]}:{case[2]}" in names]
+    if not chosen:
+        known = ", ".join(f"{case[0]}:{case[2]}" for case in cases)
+        raise SystemExit(f"BENCH_CASES={wanted!r} names no case (known: {known})")
+    return chosen
+
+
+CASES = selected(CASES, os.environ.get("BENCH_CASES"))
 GOALS = {  # label: (least ratio to uvicorn, least ratio to granian)
     "hello": (1.25, 0.9),
     "gst": (1.0, 0.6),
@@ -138,9 +155,10 @@ def report(round_number: int, results: dict[str, dict[tuple[str, int], Result]])
         else:  # the database route: against the asyncpg peers
             print(verdict(f"{name}: ours / uvicorn + asyncpg", ratio_u, 0.95))
             print(verdict(f"{name}: ours / granian + asyncpg", ratio_g, 0.95))
-    hello_1000 = mine[("hello", 1000)]
-    print(verdict("hello c=1000: ours p99 (ms)", hello_1000.p99_ms, 100, above=False))
-    print(verdict("hello c=1000: ours errors", hello_1000.errors, 0, above=False))
+    hello_1000 = mine.get(("hello", 1000))
+    if hello_1000 is not None:
+        print(verdict("hello c=1000: ours p99 (ms)", hello_1000.p99_ms, 100, above=False))
+        print(verdict("hello c=1000: ours errors", hello_1000.errors, 0, above=False))
 
 
 def main() -> int:

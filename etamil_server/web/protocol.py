@@ -89,6 +89,8 @@ class _Refuse(Exception):
 
 
 class HttpProtocol(asyncio.Protocol):
+    last_response_due = False  # set by close_after_response: the next response ends the connection
+
     def __init__(self, hub: Hub, limits: Any):
         self.hub = hub
         self.responder = hub.responder
@@ -343,7 +345,7 @@ class HttpProtocol(asyncio.Protocol):
         self._run_queue()
 
     def _respond(self, request: Request, response: Any, keep_alive: bool) -> None:
-        if self.hub.draining or self.stopped_reading:
+        if self.hub.draining or self.stopped_reading or self.last_response_due:
             # answer everything already received, then close after the last of it
             keep_alive = keep_alive and bool(self.queue)
         data, keep_alive = self.responder.render(request, response, keep_alive, self.peer)
@@ -417,6 +419,13 @@ class HttpProtocol(asyncio.Protocol):
         if self.idle:
             # a request may already be on its way: it gets ``grace`` seconds to arrive
             self.grace_handle = self.hub.loop.call_later(grace, self._close_if_idle)
+
+    def close_after_response(self) -> None:
+        """The response now being prepared, or the next one, is this connection's last: it says
+        ``Connection: close`` and the connection closes after it (requests already received are
+        answered first). The load balancing (``web/balance.py``) sheds connections of a worker
+        far busier than the others this way: the client reconnects, and another worker takes it."""
+        self.last_response_due = True
 
     def _close_if_idle(self) -> None:
         self.grace_handle = None

@@ -3,10 +3,11 @@ readiness, and the staged drain. The gunicorn worker (``workers/``) and ``etamil
 ``etamil --async`` (``web/serve.py``) both run this, so they cannot drift apart.
 
 The sweep (every second, on the loop): refresh the cached clock and ``Date``, close idle
-keep-alive connections and time out slow requests, let the timers try for leadership, and call the
-tick hooks (the worker's heartbeat to the master, the process title, ``max_requests``, the
-metrics' gauges and the move of the request counts into the shared files). It keeps running
-during a drain, so the heartbeat does too.
+keep-alive connections and time out slow requests, beat in the load table and shed connections
+when this worker is far busier than another (``web/balance.py``), let the timers try for
+leadership, and call the tick hooks (the worker's heartbeat to the master, the process title,
+``max_requests``, the metrics' gauges and the move of the request counts into the shared
+files). It keeps running during a drain, so the heartbeat does too.
 
 Staged drain (:meth:`Server.begin_drain`, SIGTERM):
 
@@ -39,7 +40,7 @@ from ..base.terminal import exit_now
 from ..config import Settings
 from .accesslog import AccessLog
 from .app import App
-from .balance import PATIENCE, Share
+from .balance import Share
 from .logs import ERROR_LOG, close_access, configure_access
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
@@ -78,6 +79,7 @@ class Server:
         self._sockets: list[socket.socket] = []
         self._readers: list[int] = []  # listening descriptors we accept on ourselves
         self._adopting = 0  # accepted connections not yet connected to a protocol
+        self._leaving: set[HttpProtocol] = set()  # asked to close after their next response (shedding)
         self.share = share
         self.tick_hooks: list[Callable[[], None]] = []
         self.database_reason: str | None = None
@@ -156,45 +158,52 @@ class Server:
     def _accept_balanced(self, sock: socket.socket) -> None:
         """Accept connections ourselves, so that workers sharing the socket take turns
         (``web/balance.py``): at most ``ACCEPT_BATCH`` per wake-up, and with a load table only
-        while this worker is not busier than the least loaded other one."""
+        as many as this worker's share allows."""
         sock.setblocking(False)
         fd = sock.fileno()
-        declined_since: float | None = None
-        least_seen: int | None = None
 
-        def acceptable() -> None:
-            nonlocal declined_since, least_seen
+        def readable() -> None:
+            if self.share is None:
+                take()
+                return
+            # decide once the other events of this wake-up are handled: closes among them lower
+            # our count (a call_soon made now would run before those scheduled after it)
+            self.loop.remove_reader(fd)
+            self.loop.call_soon(self.loop.call_soon, take_and_resume)
+
+        def take_and_resume() -> None:
+            if fd not in self._readers:
+                return  # stopped listening meanwhile (a drain): the socket is closed
+            if take():
+                resume()
+            else:
+                # let another worker take them; look again shortly
+                self.loop.call_later(0.001, resume)
+
+        def take() -> bool:
+            """Accept this worker's share of the waiting connections; False if it is none."""
             share = self.share
-            if share is not None and not share.may_accept(len(self.connections) + self._adopting):
-                now = self.loop.time()
-                least = share.least_other()
-                if declined_since is None or least != least_seen:
-                    declined_since, least_seen = now, least  # the others are taking them
-                if now - declined_since < PATIENCE:
-                    # let a less loaded worker take it; look again shortly (not at once: the
-                    # socket stays readable and the loop would spin)
-                    self.loop.remove_reader(fd)
-                    self.loop.call_later(0.001, resume)
-                    return
-                # nobody took them (the others are stuck or slow): take a batch ourselves
-            declined_since = None
-            for _ in range(ACCEPT_BATCH):
+            allowed = ACCEPT_BATCH
+            if share is not None:
+                allowed = min(allowed, share.allowance(len(self.connections) + self._adopting))
+                if not allowed:
+                    return False
+            for _ in range(allowed):
                 try:
                     conn, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
-                    return  # nothing (more) waiting, or another worker took it
+                    break  # nothing (more) waiting, or another worker took it
                 except OSError as exc:  # EMFILE and friends: report, keep serving the others
                     ERROR_LOG.warning("⚠️  Connection error: %s", exc)
-                    return
+                    break
                 self._take(conn)
-                if share is not None and not share.may_accept(len(self.connections) + self._adopting):
-                    return  # our share for this turn
+            return True
 
         def resume() -> None:
             if fd in self._readers:
-                self.loop.add_reader(fd, acceptable)
+                self.loop.add_reader(fd, readable)
 
-        self.loop.add_reader(fd, acceptable)
+        self.loop.add_reader(fd, readable)
         self._readers.append(fd)
 
     def _take(self, conn: socket.socket) -> None:
@@ -230,7 +239,9 @@ class Server:
 
     def connection_closed(self, conn: HttpProtocol) -> None:
         self.connections.discard(conn)
-        self._publish_load()
+        self._leaving.discard(conn)
+        if self.share is not None and not self.draining:
+            self.share.closed(len(self.connections) + self._adopting)
 
     @property
     def busy(self) -> int:
@@ -269,10 +280,16 @@ class Server:
     # ------------------------------------------------------------------ the sweep
 
     def _sweep(self) -> None:
+        since = self.clock  # the previous sweep: connections answered after it are active
         self.clock = now = self.loop.time()
         self.date = http_date()
         for conn in list(self.connections):
             conn.check_timeouts(now)
+        if self.share is not None and not self.draining:
+            try:
+                self._rebalance(since)
+            except Exception as exc:  # like a hook: never stop the sweep (it carries the heartbeat)
+                ERROR_LOG.error("etamil-server: rebalancing failed: %s: %s", type(exc).__name__, exc)
         if not self.draining:
             self.timers.poll()
             self._probe_database()
@@ -283,6 +300,24 @@ class Server:
                 ERROR_LOG.error("etamil-server: tick hook failed: %s: %s", type(exc).__name__, exc)
         if not self.done.done():
             self._sweep_handle = self.loop.call_later(SWEEP_SECONDS, self._sweep)
+
+    def _rebalance(self, since: float) -> None:
+        """Beat in the load table, and when this worker is far busier than the least loaded
+        other, ask some active keep-alive connections to close after their next response
+        (``web/balance.py``, shedding): their clients reconnect to the other worker."""
+        share = self.share
+        share.beat()
+        leaving = self._leaving
+        excess = share.excess(len(self.connections) + self._adopting - len(leaving))
+        if excess <= 0:
+            return
+        for conn in self.connections:
+            if conn not in leaving and conn.idle_since >= since:  # answered since the last sweep
+                conn.close_after_response()
+                leaving.add(conn)
+                excess -= 1
+                if not excess:
+                    return
 
     # ------------------------------------------------------------------ readiness
 

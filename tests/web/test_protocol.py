@@ -442,3 +442,27 @@ def test_drain_answers_every_request_already_received(h):
     assert response_bodies(h.out) == [b"done /slow", b"GET /b "]
     assert h.responder.keep_alive_seen == [True, False]
     assert h.transport.closed
+
+
+# ------------------------------------------------------------------------------ shedding (web/balance.py)
+
+
+def test_close_after_response_makes_the_next_answer_the_last(h):
+    h.feed(GET)
+    h.protocol.close_after_response()
+    assert not h.transport.closed  # an idle connection is not cut: its next request is answered
+    h.feed(b"GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert response_bodies(h.out) == [b"GET /a?x=1 ", b"GET /next "]
+    assert h.responder.keep_alive_seen == [True, False]
+    assert b"Connection: close" in h.out
+    assert h.transport.closed
+
+
+def test_close_after_response_answers_the_requests_already_received_first(h):
+    h.feed(b"GET /slow HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
+    h.protocol.close_after_response()
+    h.responder.finish()
+    h.settle()
+    assert response_bodies(h.out) == [b"done /slow", b"GET /b "]
+    assert h.responder.keep_alive_seen == [True, False]
+    assert h.transport.closed

@@ -493,3 +493,26 @@ def test_metrics_count_the_requests(tmp_path, slow, monkeypatch):
     text = body.decode()
     assert 'etamil_http_requests_total{code="200",method="GET",route="/"} 3.0' in text
     assert "etamil_http_request_duration_seconds_bucket" in text
+
+
+def test_a_failing_rebalance_does_not_stop_the_sweep(tmp_path):
+    class BrokenShare:
+        def beat(self):
+            raise RuntimeError("table gone")
+
+        def publish(self, connections):
+            pass
+
+        def release(self):
+            pass
+
+    path = tmp_path / "app.qmz"
+    path.write_text(PROGRAM, encoding="utf-8")
+    loop = new_loop()
+    try:
+        server = Server(load_app(str(path)).app, Settings(), loop=loop, share=BrokenShare())
+        server._sweep()
+        assert server._sweep_handle is not None and not server._sweep_handle.cancelled()  # rescheduled
+    finally:
+        server.stop_now()
+        loop.close()
