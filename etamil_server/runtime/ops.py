@@ -83,7 +83,8 @@ def neg(a: Any) -> Decimal:
 
 
 def concat(a: Any, b: Any) -> str:
-    return display(a) + display(b)
+    # texts, the common operands, are their own display form: no call for them
+    return (a if type(a) is str else display(a)) + (b if type(b) is str else display(b))
 
 
 # ------------------------------------------------------------------------------ comparison

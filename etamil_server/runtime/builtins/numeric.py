@@ -19,10 +19,11 @@ ROUND_PLACES_ERROR = "வட்டமிடு: இடங்கள் ஒரு 
 @builtin("வட்டமிடு", "vattamitu", "_round", returns="number")
 def round_number(value: Any, places: Any) -> Decimal:
     """Round half away from zero; ``places`` is truncated toward zero and must fit a u32."""
-    whole_places = numbers.truncate_to_int(values.to_number(places))
+    # numbers skip the conversion call: a route rounds numbers, every request
+    whole_places = numbers.truncate_to_int(places if type(places) is Decimal else values.to_number(places))
     if not 0 <= whole_places <= _U32_MAX:
         raise EtamilError(ROUND_PLACES_ERROR)
-    number = values.to_number(value)
+    number = value if type(value) is Decimal else values.to_number(value)
     result = numbers.round_places(number, whole_places)
     if not number and number.is_signed() and not result.is_signed():
         # A negative zero stays negative zero (§6.6); round_places only clears the sign that
@@ -50,6 +51,10 @@ def to_string(value: Any) -> str:
 @builtin("எண்ணாக்கு", "eNNAkku", "_toNumber", returns="result")
 def to_number(value: Any) -> Ok | Err:
     """Parse the trimmed text of ``value`` (§6.8); the failure quotes the untrimmed text."""
+    if type(value) is str:  # the common shapes need no display form and no trimming
+        common = numbers.parse_common(value)
+        if common is not None:
+            return Ok(common)
     text = values.display(value)
     parsed = numbers.parse_text(text.strip(values.WHITE_SPACE))
     if parsed is None:

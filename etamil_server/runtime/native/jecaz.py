@@ -78,17 +78,8 @@ def _quoted_key(key: str) -> str:
     return found
 
 
-def number_text(n: Decimal) -> str:
-    """The display form of a number (``numbers.display``), by the quicker ``str`` where that
-    writes no exponent (the model's exponents are never positive, so only small numbers get one)."""
-    written = str(n)
-    if "E" in written:
-        return numbers.display(n)
-    if "." in written:
-        written = written.rstrip("0")
-        if written[-1] == ".":
-            written = written[:-1]
-    return written
+#: The display form of a number: ``numbers.display`` writes it by the quick ``str`` where it can.
+number_text = numbers.display
 
 
 #: Below this depth a record's or an array's scalars are written in place: every call the
