@@ -20,6 +20,7 @@ import json
 import sys
 from typing import Any
 
+from .base.recursion import allow_deep_recursion
 from .base.terminal import complain, exit_status, flush_streams, say
 
 VERSION_LINE = "etamil 0.3.0"
@@ -151,10 +152,6 @@ class UsageError(Exception):
     """A bad command line: message for stderr, exit 2."""
 
 
-_err = complain
-_out = say
-
-
 def _parse_port(value: str) -> int:
     digits = value[1:] if value.startswith("+") else value
     if not digits.isascii() or not digits.isdigit() or int(digits) > 65535:
@@ -184,7 +181,7 @@ def _load(path: str | None):
             ) from None
         return load_text(text)
     except LoadError as error:
-        _err("✗ " + error.message)
+        complain("✗ " + error.message)
         return None
 
 
@@ -193,7 +190,7 @@ def _type_errors(program) -> bool:
 
     errors = check(program)
     for message in errors:
-        _err("✗ " + message)
+        complain("✗ " + message)
     return bool(errors)
 
 
@@ -210,14 +207,14 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
     try:
         compiled = compile_program(program.statements, filename=program.path or "<stdin>")
     except CompileError as error:
-        _err("✗ " + error.message)
+        complain("✗ " + error.message)
         return 1
     if not quiet:
-        _out("=== eTamil VM Executor ===")
-        _out("")
-        _out(f"✓ Bytecode generated ({instruction_count(program.statements)} instructions)")
-        _out("=== Execution Output ===")
-        _out("")
+        say("=== eTamil VM Executor ===")
+        say("")
+        say(f"✓ Bytecode generated ({instruction_count(program.statements)} instructions)")
+        say("=== Execution Output ===")
+        say("")
     ctx = RunContext(services=HOST_SERVICES)
     final: dict[str, Any] | None = None
     try:
@@ -228,15 +225,15 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
     except EtamilError as error:
         if dump_path:
             _dump_globals(dump_path, getattr(error, "globals", {}))
-        _err("✗ Runtime error: " + error.message)
+        complain("✗ Runtime error: " + error.message)
         return 1
     finally:
         ctx.release()
     if dump_path:
         _dump_globals(dump_path, final or {})
     if not quiet:
-        _out("")
-        _out("✓ Execution completed successfully")
+        say("")
+        say("✓ Execution completed successfully")
     return 0
 
 
@@ -285,7 +282,7 @@ def reference_main(argv: list[str]) -> int:
             sys.stdout.flush()
             return 0
         if arg in ("-V", "--version"):
-            _out(VERSION_LINE)
+            say(VERSION_LINE)
             return 0
         if arg == "--vm":
             mode = "vm"
@@ -323,8 +320,8 @@ def reference_main(argv: list[str]) -> int:
         return 1
     if check:
         return 1 if _type_errors(program) else 0
-    _out(f"✓ Parsing complete ({len(program.statements)} statements)")
-    _out("")
+    say(f"✓ Parsing complete ({len(program.statements)} statements)")
+    say("")
     if _type_errors(program):
         return 1
     if async_server:
@@ -413,7 +410,7 @@ def _strict_findings(program) -> bool:
 
     findings = strict_findings(program, load_families().keys())
     for message in findings:
-        _err("✗ " + message)
+        complain("✗ " + message)
     return bool(findings)
 
 
@@ -471,6 +468,7 @@ def _help(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    allow_deep_recursion()  # programs are loaded and run in this process
     try:
         if args and args[0] == "run":
             status = _quiet_run(args[1:])
@@ -483,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             status = reference_main(args)
     except UsageError as error:
-        _err(str(error))
+        complain(str(error))
         return 2
     except KeyboardInterrupt:
         return 130

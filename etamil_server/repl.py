@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from .base.errors import EtamilError, EtamilExit
+from .base.recursion import allow_deep_recursion
 from .families import load_families
 from .host.services import HOST_SERVICES
 from .lang import syntax as ast
@@ -119,6 +120,7 @@ class Session:
 
 def run_repl(stdin=None, stdout=None, stderr=None) -> int:
     stdin = stdin or sys.stdin
+    allow_deep_recursion()
     session = Session(stdout, stderr)
     session.write(BANNER + "\n")
     try:

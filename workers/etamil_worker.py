@@ -24,6 +24,7 @@ import sys
 
 from gunicorn.workers.base import Worker
 
+from etamil_server.base.recursion import allow_deep_recursion
 from etamil_server.base.terminal import exit_now
 from etamil_server.config import load_settings
 from etamil_server.web import logs
@@ -60,6 +61,7 @@ class EtamilWorker(Worker):
         return found
 
     def run(self) -> None:
+        allow_deep_recursion()  # as in the master that loaded the program (a no-op after a fork)
         loaded = self.wsgi.loaded
         settings = self._settings()
         loop = new_loop()

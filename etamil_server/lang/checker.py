@@ -108,23 +108,18 @@ class _Checker:
                 self.table[statement.name] = declared
             elif statement.name in self.table:
                 self.check_value(statement, self.table[statement.name])
-        elif isinstance(statement, ast.If):
-            self.statements(statement.then)
-            if statement.otherwise is not None:
-                self.statements(statement.otherwise)
-        elif isinstance(statement, ast.While):
-            self.statements(statement.body)
-        elif isinstance(statement, ast.ForEach):
-            self.table.pop(statement.var, None)
-            self.statements(statement.body)
         elif isinstance(statement, ast.FunctionDef):
             outer, self.table = self.table, {}
             self.statements(statement.body)
             self.table = outer
-        elif isinstance(statement, ast.Route | ast.Every):
-            self.statements(statement.body)
-        elif isinstance(statement, ast.FileRead | ast.DbQuery):
-            self.table.pop(statement.target, None)
+        else:
+            if isinstance(statement, ast.ForEach):
+                self.table.pop(statement.var, None)
+            elif isinstance(statement, ast.FileRead | ast.DbQuery):
+                self.table.pop(statement.target, None)
+            # if and loop blocks share the table; so do route and timer bodies
+            for block in ast.blocks(statement):
+                self.statements(block)
 
 
 def check(program: ast.Program | list[ast.Stmt]) -> list[str]:

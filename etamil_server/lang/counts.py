@@ -5,32 +5,22 @@ from __future__ import annotations
 
 from . import syntax as ast
 
+#: the instructions an expression adds to those of its operands (default 1); unary minus and the
+#: short-circuit operators take more in upstream's bytecode
+_OWN_INSTRUCTIONS = {ast.Neg: 2}
+_LOGICAL_INSTRUCTIONS = {"and": 5, "or": 6}
+
 
 def expression_count(expr: ast.Expr | None) -> int:
     if expr is None:
         return 0
-    if isinstance(expr, ast.Number | ast.String | ast.Bool | ast.Nil | ast.Var):
-        return 1
-    if isinstance(expr, ast.Binary):
-        return expression_count(expr.left) + expression_count(expr.right) + 1
+    if not isinstance(expr, ast.EXPRESSIONS):
+        raise TypeError(f"not an expression: {expr!r}")
     if isinstance(expr, ast.Logical):
-        extra = 5 if expr.op == "and" else 6
-        return expression_count(expr.left) + expression_count(expr.right) + extra
-    if isinstance(expr, ast.Neg):
-        return expression_count(expr.operand) + 2
-    if isinstance(expr, ast.Not | ast.Try):
-        return expression_count(expr.operand) + 1
-    if isinstance(expr, ast.Field):
-        return expression_count(expr.base) + 1
-    if isinstance(expr, ast.Index):
-        return expression_count(expr.base) + expression_count(expr.index) + 1
-    if isinstance(expr, ast.Call):
-        return sum(expression_count(a) for a in expr.args) + 1
-    if isinstance(expr, ast.ArrayLit):
-        return sum(expression_count(a) for a in expr.items) + 1
-    if isinstance(expr, ast.RecordLit):
-        return sum(expression_count(v) for _, v in expr.entries) + 1
-    raise TypeError(f"not an expression: {expr!r}")
+        own = _LOGICAL_INSTRUCTIONS[expr.op]
+    else:
+        own = _OWN_INSTRUCTIONS.get(type(expr), 1)
+    return own + sum(expression_count(operand) for operand in ast.iter_child_nodes(expr))
 
 
 def statement_count(statement: ast.Stmt) -> int:

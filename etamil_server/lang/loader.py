@@ -8,7 +8,6 @@ the same way. Files are identified by canonical path and contribute at most once
 from __future__ import annotations
 
 import os
-import sys
 
 from ..base.errors import io_error_text
 from . import syntax as ast
@@ -23,10 +22,6 @@ Program = ast.Program
 #: ``"nUlakam/col.qmz"`` resolves with no set-up.
 STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stdlib")
 SYSTEM_DIRS = ("/usr/share/etamil", "/usr/local/share/etamil")
-
-
-# The parser recurses once per nesting level; allow programs far deeper than any real one.
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
 class LoadError(Exception):
@@ -94,22 +89,18 @@ def resolve_import(written: str, importer_dir: str) -> str | None:
     return None
 
 
+#: every block a function definition can sit in
+_ANY_BLOCK = (*ast.BLOCK_STATEMENTS, ast.FunctionDef, ast.Route, ast.Every)
+
+
 def _tag(statements: list[ast.Stmt], canonical: str) -> list[ast.Stmt]:
     """Mark each top-level statement, and every function definition at any depth, with its file
     (nested statements belong to the file of the top-level one that holds them)."""
-    pending: list[ast.Stmt] = list(statements)
     for statement in statements:
         statement.file = canonical
-    while pending:
-        statement = pending.pop()
+    for statement in ast.statements_in(statements, _ANY_BLOCK):
         if isinstance(statement, ast.FunctionDef):
             statement.file = canonical
-            pending.extend(statement.body)
-        elif isinstance(statement, ast.If):
-            pending.extend(statement.then)
-            pending.extend(statement.otherwise or ())
-        elif isinstance(statement, ast.While | ast.ForEach | ast.Route | ast.Every):
-            pending.extend(statement.body)
     return statements
 
 

@@ -15,7 +15,6 @@ not a literal is recorded with the debug rendering the start-up message quotes (
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import ROUND_DOWN
 from typing import Any
 
@@ -121,7 +120,7 @@ def program_shape(program: syntax.Program) -> ProgramShape:
             timers.append(TimerShape(len(timers) + 1, statement))
         else:
             prelude.append(statement)
-    nodes = list(_nodes(program.statements))
+    nodes = list(syntax.nodes_in(program.statements))
     connects = [node for node in nodes if isinstance(node, syntax.DbConnect)]
     files = list(program.files) or ([program.path] if program.path else [])
     postgres = [node for node in connects if node.db_type == "PostgreSQL"]
@@ -207,18 +206,6 @@ def path_segments(path: str) -> list[str]:
 def path_parameters(path: str) -> list[str]:
     """The parameter names of a route path (``/orders/:id`` -> ``["id"]``)."""
     return [segment[1:] for segment in path_segments(path) if segment.startswith(":")]
-
-
-def _nodes(statements: list[syntax.Stmt]) -> Iterator[Any]:
-    """Every node under these statements, nested blocks and expressions included."""
-    stack: list[Any] = list(statements)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list | tuple):
-            stack.extend(node)
-        elif isinstance(node, syntax.Node):
-            yield node
-            stack.extend(getattr(node, name, None) for name in syntax.node_fields(type(node)))
 
 
 def debug_text(expr: Any) -> str:

@@ -46,7 +46,7 @@ file names that file.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
 from . import syntax as ast
 
@@ -101,71 +101,14 @@ def _join(one: State, two: State) -> State:
     return one | two
 
 
-def _written_names(statement: ast.Stmt) -> Iterable[str]:
-    if isinstance(statement, ast.Assign | ast.SetIndex | ast.SetField):
-        return (statement.name,)
-    if isinstance(statement, ast.ForEach):
-        return (statement.var,)
-    if isinstance(statement, ast.Input) and isinstance(statement.target, ast.Var):
-        return (statement.target.name,)
-    if isinstance(statement, ast.FileRead | ast.DbQuery):
-        return (statement.target,)
-    return ()
-
-
-def _scope_statements(statements: list[ast.Stmt]) -> Iterable[ast.Stmt]:
-    """Every statement of one scope: into if/loop/for-each blocks, not into function bodies,
-    nor into nested route or timer bodies (they never run)."""
-    for statement in statements:
-        yield statement
-        if isinstance(statement, ast.If):
-            yield from _scope_statements(statement.then)
-            yield from _scope_statements(statement.otherwise or [])
-        elif isinstance(statement, ast.While | ast.ForEach):
-            yield from _scope_statements(statement.body)
-
-
-def _assigned_in(statements: list[ast.Stmt]) -> set[str]:
-    return {name for statement in _scope_statements(statements) for name in _written_names(statement)}
+#: route and timer bodies count for which functions exist: the server compiles them with the
+#: prelude, so the functions defined in them exist there
+_FUNCTION_HOLDERS = (*ast.BLOCK_STATEMENTS, ast.FunctionDef, ast.Route, ast.Every)
 
 
 def _function_names(statements: list[ast.Stmt]) -> set[str]:
-    """Every function the program defines, at any depth (route and timer bodies included: the
-    server compiles them with the prelude, so their functions exist there)."""
-    names: set[str] = set()
-    pending = list(statements)
-    while pending:
-        statement = pending.pop()
-        if isinstance(statement, ast.FunctionDef):
-            names.add(statement.name)
-            pending.extend(statement.body)
-        elif isinstance(statement, ast.If):
-            pending.extend(statement.then)
-            pending.extend(statement.otherwise or ())
-        elif isinstance(statement, ast.While | ast.ForEach | ast.Route | ast.Every):
-            pending.extend(statement.body)
-    return names
-
-
-def _subexpressions(expr: ast.Expr | None) -> Iterable[ast.Expr]:
-    pending = [expr] if expr is not None else []
-    while pending:
-        node = pending.pop()
-        yield node
-        if isinstance(node, ast.ArrayLit):
-            pending.extend(reversed(node.items))
-        elif isinstance(node, ast.RecordLit):
-            pending.extend(value for _, value in reversed(node.entries))
-        elif isinstance(node, ast.Call):
-            pending.extend(reversed(node.args))
-        elif isinstance(node, ast.Index):
-            pending.extend((node.index, node.base))
-        elif isinstance(node, ast.Field):
-            pending.append(node.base)
-        elif isinstance(node, ast.Try | ast.Neg | ast.Not):
-            pending.append(node.operand)
-        elif isinstance(node, ast.Binary | ast.Logical):
-            pending.extend((node.right, node.left))
+    """Every function the program defines, at any depth (route and timer bodies included)."""
+    return {s.name for s in ast.statements_in(statements, _FUNCTION_HOLDERS) if isinstance(s, ast.FunctionDef)}
 
 
 class _Analysis:
@@ -179,7 +122,7 @@ class _Analysis:
         server_bound = REQUEST_VARIABLES | self.all_parameters
         top_bodies = [self.prelude, *(s.body for s in top if isinstance(s, ast.Route | ast.Every))]
         #: a function may read any of these from the globals
-        self.globals_anywhere = server_bound.union(*(_assigned_in(body) for body in top_bodies))
+        self.globals_anywhere = server_bound.union(*(ast.assigned_in(body) for body in top_bodies))
         self.findings: list[str] = []
         self.reporting = False
         self.in_function = False
@@ -216,7 +159,7 @@ class _Analysis:
         return " in " + (self.file if relative.startswith("..") else relative)
 
     def reads(self, expr: ast.Expr | None, state: State) -> None:
-        for node in _subexpressions(expr):
+        for node in ast.walk(expr):
             if isinstance(node, ast.Var):
                 self.read(node.name, node.line, node.column, state)
             elif isinstance(node, ast.Call) and self.reporting and node.name not in self.callable:
@@ -264,13 +207,13 @@ class _Analysis:
             otherwise = self.block(statement.otherwise or [], None if state is None else set(state))
             return _join(then, otherwise)
         elif isinstance(statement, ast.While):
-            head = None if state is None else state | _assigned_in(statement.body)
+            head = None if state is None else state | ast.assigned_in(statement.body)
             self.reads(statement.condition, head)
             self.block(statement.body, None if head is None else set(head))
             return head
         elif isinstance(statement, ast.ForEach):
             self.reads(statement.collection, state)
-            head = None if state is None else state | {statement.var} | _assigned_in(statement.body)
+            head = None if state is None else state | {statement.var} | ast.assigned_in(statement.body)
             self.block(statement.body, None if head is None else set(head))
             return head
         elif isinstance(statement, ast.FunctionDef):
@@ -283,13 +226,11 @@ class _Analysis:
             return None
         elif isinstance(statement, ast.Import | ast.Unsupported):
             return None  # fails when reached
-        else:
-            for name in ("value", "path", "data", "connection", "sql", "params", "status", "body", "headers"):
-                value = getattr(statement, name, None)
-                if isinstance(value, ast.Node):
-                    self.reads(value, state)
+        else:  # the host statements: they read their expressions, some write a name
+            for expr in ast.expressions(statement):
+                self.reads(expr, state)
         if state is not None:
-            state.update(_written_names(statement))
+            state.update(ast.assigned_names(statement))
         return state
 
 

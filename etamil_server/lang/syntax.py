@@ -8,6 +8,7 @@ more than the rest of the front end's import.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 
@@ -15,6 +16,10 @@ class Node:
     # ``file``: the canonical path of the file a statement was loaded from, set by the loader on
     # top-level statements and on every function definition (read it with :func:`origin`)
     __slots__ = ("line", "column", "file")
+
+    #: fields that name a place the statement stores into rather than an expression it evaluates
+    #: (``உள்ளிடு x;`` never evaluates ``x``); :func:`expressions` leaves them out
+    places: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in node_fields(type(self)))
@@ -326,6 +331,7 @@ class Print(Node):
 
 class Input(Node):
     __slots__ = ("target",)
+    places = ("target",)
 
     def __init__(self, line: int, column: int, target: Expr):
         self.line = line
@@ -499,3 +505,111 @@ class Program:
         self.statements = statements
         self.path = path  # canonical path of the main file (None for stdin)
         self.files = files if files is not None else []  # every file loaded, in order
+
+
+# ============================================================================== walking the tree
+#
+# One generic walker, as CPython's ``ast.iter_child_nodes``/``ast.walk``: the children of a node are
+# read from its class's field list (:func:`node_fields`), so a new node class or field is walked
+# without anyone writing its field names out again.
+
+EXPRESSIONS: tuple[type, ...] = Expr.__args__
+STATEMENTS: tuple[type, ...] = Stmt.__args__
+#: the statements whose blocks belong to the scope around them (a function body, a route or
+#: timer body does not)
+BLOCK_STATEMENTS: tuple[type, ...] = (If, While, ForEach)
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(name for name in node_fields(cls) if name not in ("line", "column"))
+    return fields
+
+
+def iter_child_nodes(node: Node) -> Iterator[Node]:
+    """The nodes directly inside ``node``, in field order (which is source order): expressions,
+    the statements of nested blocks, the values of a record literal's entries."""
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            yield value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Node):
+                    yield item
+                elif isinstance(item, tuple):  # a record literal's (key, value)
+                    yield from (part for part in item if isinstance(part, Node))
+
+
+def walk(node: Node | None) -> Iterator[Node]:
+    """``node`` and every node under it, depth first in source order (a parent before its
+    children, left before right). Nothing for None (an absent optional expression)."""
+    if node is None:
+        return
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        children = list(iter_child_nodes(current))
+        children.reverse()
+        pending.extend(children)
+
+
+def nodes_in(statements: Iterable[Node]) -> Iterator[Node]:
+    """Every node under these statements, nested blocks of every kind and expressions included."""
+    for statement in statements:
+        yield from walk(statement)
+
+
+def expressions(statement: Node) -> Iterator[Node]:
+    """The expressions ``statement`` itself evaluates, in source order: not those of statements
+    in its nested blocks, not the places it stores into."""
+    places = statement.places
+    for name in _child_fields(type(statement)):
+        if name in places:
+            continue
+        value = getattr(statement, name)
+        if isinstance(value, EXPRESSIONS):
+            yield value
+
+
+def blocks(statement: Node) -> Iterator[list[Stmt]]:
+    """The statement lists directly inside ``statement`` (an if's two branches, a loop's,
+    function's, route's or timer's body), in source order; an absent else is no block."""
+    for name in _child_fields(type(statement)):
+        value = getattr(statement, name)
+        if isinstance(value, list) and value and isinstance(value[0], STATEMENTS):
+            yield value
+
+
+def statements_in(body: Iterable[Stmt], enter: tuple[type, ...] = BLOCK_STATEMENTS) -> Iterator[Stmt]:
+    """Every statement of ``body``, in program order, descending into the blocks of statements
+    whose type is in ``enter``. The default walks one scope: into if and loop blocks, not into
+    function, route or timer bodies."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, enter):
+            for block in blocks(statement):
+                yield from statements_in(block, enter)
+
+
+def assigned_names(statement: Stmt) -> tuple[str, ...]:
+    """The variables ``statement`` writes (LANGUAGE.md §8): an assignment's, an element or field
+    assignment's, the for-each variable, ``உள்ளிடு x;``'s, a file, CSV or database read's result."""
+    if isinstance(statement, Assign | SetIndex | SetField):
+        return (statement.name,)
+    if isinstance(statement, ForEach):
+        return (statement.var,)
+    if isinstance(statement, Input) and isinstance(statement.target, Var):
+        return (statement.target.name,)
+    if isinstance(statement, FileRead | DbQuery):
+        return (statement.target,)
+    return ()
+
+
+def assigned_in(body: Iterable[Stmt]) -> set[str]:
+    """The variables any statement of this scope writes (nested function bodies excluded)."""
+    return {name for statement in statements_in(body) for name in assigned_names(statement)}

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..base.recursion import allow_deep_recursion
 from ..families import load_families
 from ..lang.checker import check
 from ..lang.loader import LoadError, Program, load_path
@@ -53,6 +54,7 @@ def load_app(path: str, *, program: Program | None = None, mode: str = "ours") -
     # A server's requests write SQLite files from many threads and processes at once: unless the
     # operator chose otherwise, they share them in write-ahead-log mode (config.DatabaseSettings)
     os.environ.setdefault("ETAMIL_SQLITE_JOURNAL", "wal")
+    allow_deep_recursion()  # the master loads here; the workers it forks inherit the limit
     load_families()
     if program is None:
         try:

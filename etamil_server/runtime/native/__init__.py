@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...lang import syntax
@@ -137,21 +137,10 @@ def bundled_file(function: syntax.FunctionDef) -> str | None:
 def called_names(function: syntax.FunctionDef) -> set[str]:
     """The names of every function the body calls (nested blocks included)."""
     names: set[str] = set()
-    for node in _nodes(function.body):
+    for node in syntax.nodes_in(function.body):
         if isinstance(node, syntax.Call):
             names.add(node.name)
     return names
-
-
-def _nodes(root: Any) -> Iterator[Any]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list | tuple):
-            stack.extend(node)
-        elif isinstance(node, syntax.Node):
-            yield node
-            stack.extend(getattr(node, field, None) for field in syntax.node_fields(type(node)))
 
 
 class Binding:
