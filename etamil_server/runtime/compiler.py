@@ -33,7 +33,7 @@ from typing import Any
 from ..base.errors import EtamilError, undefined_variable
 from ..base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from ..lang import syntax as ast
-from . import native, ops
+from . import limits, native, ops
 from .builtins import Builtin, registry
 from .context import RunContext
 from .values import display
@@ -950,7 +950,11 @@ class _Generator:
             return _Code(f"_ops.div({left.text}, {right.text})", N)
         if op == "&":
             if left.kind == S and right.kind == S:
-                return _Code(f"({left.text} + {right.text})", S)
+                # the text limit (runtime/limits.py), written out: one len() in the common case
+                joined = self.temp()
+                pre.append(f"{joined} = {left.text} + {right.text}")
+                pre.append(f"if len({joined}) > _lim.quick_chars: _lim.text_too_large({joined})")
+                return _Code(joined, S, atom=True)
             return _Code(f"_ops.concat({left.text}, {right.text})", S)
         if op in ("==", "!="):
             if both_numbers or (left.kind == right.kind and left.kind in (S, B, NIL)):
@@ -1188,6 +1192,7 @@ def compile_program(
     namespace: dict[str, Any] = {
         "__builtins__": __builtins__,
         "_ops": ops,
+        "_lim": limits,
         "_num": __import__("etamil_server.base.numbers", fromlist=["numbers"]),
         "_U": UNSET,
         "_ZERO": ZERO,
