@@ -24,7 +24,7 @@ from typing import Any
 
 from ...base import numbers
 from ...base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
-from .. import native, ops
+from .. import limits, native, ops
 from ..builtins import registry
 from .analysis import Analysis
 from .compiled import TOO_DEEP, UNSET, Compiled, CompileError
@@ -63,6 +63,7 @@ def compile_program(
     namespace: dict[str, Any] = {
         "__builtins__": __builtins__,
         "_ops": ops,
+        "_lim": limits,
         "_num": numbers,
         "_U": UNSET,
         "_ZERO": ZERO,

@@ -551,7 +551,7 @@ class Emitter:
         if op in ("+", "-", "*") and both_numbers:
             return self.fast_arithmetic(op, left, right, pre, target)
         if op == "&":
-            return self.concatenation(left, right)
+            return self.concatenation(left, right, pre)
         left, right = self.box(left), self.box(right)
         if op == "+":
             return Code(f"_ops.add({left.text}, {right.text})", N)
@@ -576,15 +576,19 @@ class Emitter:
         helper = {"<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal"}[op]
         return Code(f"_ops.{helper}({left.text}, {right.text})", B)
 
-    def concatenation(self, left: Code, right: Code) -> Code:
+    def concatenation(self, left: Code, right: Code, pre: list[str]) -> Code:
         """``left & right``: the two display forms joined (LANGUAGE.md §7.1). The one place
         concatenation is emitted: an operand whose kind is known is written as its display form
-        in place (a text is its own), any other goes through ``ops.concat``. ``left`` and
-        ``right`` may be unboxed."""
+        in place (a text is its own), any other goes through ``ops.concat``; both keep the text
+        limit (runtime/limits.py), here written out: one ``len`` in the common case. ``left``
+        and ``right`` may be unboxed."""
         shown_left, shown_right = _display_text(left), _display_text(right)
         if shown_left is None or shown_right is None:
             return Code(f"_ops.concat({self.box(left).text}, {self.box(right).text})", S)
-        return Code(f"({shown_left} + {shown_right})", S)
+        joined = self.temp()
+        pre.append(f"{joined} = {shown_left} + {shown_right}")
+        pre.append(f"if len({joined}) > _lim.quick_chars: _lim.text_too_large({joined})")
+        return Code(joined, S, atom=True)
 
     def rounding(self, value: Code, places: ast.Expr) -> Code | None:
         """``வட்டமிடு(number, literal)``: no conversions to make, so ``round_decimal`` directly

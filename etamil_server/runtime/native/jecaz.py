@@ -28,7 +28,7 @@ from typing import Any
 import regex
 
 from ...base import numbers
-from .. import ops, text
+from .. import limits, ops, text
 from ..values import WHITE_SPACE, Err, Ok, display
 from . import MAX_DEPTH, Unusual, describes, native
 from .common import call_depth, length, whole
@@ -403,6 +403,10 @@ def _by_json(source: str, d: int) -> Any:
 
 def read(source: str, d: int) -> Ok | Err:
     """ஜேசான்_படி of a string, called at depth ``d``."""
+    if len(source) > limits.max_items:
+        # a text this long may hold more items than an array may: items are counted before
+        # anything is built (all the arrays and records of the text together, at most)
+        limits.check_items(source.count(",") + 1)
     try:
         return Ok(_by_json(source, d))
     except _NotTheSame:

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from etamil_server.base import numbers
 from etamil_server.base.errors import EtamilError
+from etamil_server.config import LimitSettings
 from etamil_server.lang.loader import load_text
+from etamil_server.runtime import limits
 from etamil_server.runtime.builtins import numeric
 from etamil_server.runtime.compiler import compile_program
 from etamil_server.runtime.context import RunContext
@@ -157,3 +159,15 @@ def test_user_functions_named_like_the_builtins_keep_the_general_path():
     விடை = இயல்பு(எண்ணாக்கு("5"), 0) & "";
     """
     assert outcome(program) == ("error", outcome('விடை = இயல்பு("not a number", 0);')[1])
+
+
+def test_concatenation_of_known_kinds_keeps_the_text_limit():
+    # a number joined to a text in a loop: the inline form checks the limit as ops.concat does
+    limits.apply(LimitSettings(max_text_bytes=10_000, max_items=1_000))
+    try:
+        loop = 'உ = "";\nகு = 0;\n(கு < 100000) சுற்று {{ உ = {join}; கு = கு + 1; }}\nவிடை = உ;'
+        for join in ("உ & 12345.5", "உ & மெய்", "உ & கு"):
+            kind, message = outcome(loop.format(join=join))
+            assert kind == "error" and "(text too large: " in message, join
+    finally:
+        limits.from_environment()
