@@ -356,8 +356,8 @@ def truncate_to_int(a: Decimal) -> int:
 
 def display(d: Decimal) -> str:
     """The display form (LANGUAGE.md §5.2): no trailing fractional zeros, never an exponent."""
-    text = _plain_text(d)  # quicker than format(d, "f"), which writes the same where it can
-    if text is None:
+    text = str(d)  # quicker than format(d, "f"), which writes the same where str has no exponent
+    if "E" in text or "e" in text:  # (see _plain_text; written out: JSON writes every number so)
         text = format(d, "f")
     if "." in text:
         text = text.rstrip("0")
