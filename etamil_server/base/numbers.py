@@ -53,6 +53,10 @@ _EXACT = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 
+#: ``div``'s quick division: FAST_CONTEXT's rules in a context of its own, so that the flags its
+#: traps leave behind never reach FAST_CONTEXT (every run's context is a copy of that one)
+_QUICK_DIVISION = FAST_CONTEXT.copy()
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 _POW10 = [10**i for i in range(80)]
@@ -211,7 +215,7 @@ def _unscale(quotient: int, scale: int) -> tuple[int, int]:
 def div(a: Decimal, b: Decimal) -> Decimal:
     """``a / b``: the reference's division routine, digit for digit (LANGUAGE.md §6.4, App. B).
 
-    When the quotient is exact in 28 digits (``FAST_CONTEXT`` divides without trapping), its value
+    When the quotient is exact in 28 digits (FAST_CONTEXT's rules divide without trapping), its value
     is the reference's and only its scale is left to find: :func:`_exact_quotient`. Anything else
     (a rounded quotient, an overflow, a number written with an exponent, a divisor with more
     decimals than the dividend) takes the long division of :func:`div_exact`."""
@@ -220,7 +224,7 @@ def div(a: Decimal, b: Decimal) -> Decimal:
     if not a:
         return ZERO
     try:
-        quotient = FAST_CONTEXT.divide(a, b)
+        quotient = _QUICK_DIVISION.divide(a, b)
     except ArithmeticError:
         return div_exact(a, b)
     # the scales from the texts, written out here: this runs for every division
