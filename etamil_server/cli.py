@@ -201,9 +201,13 @@ def _run(program, quiet: bool, dump_path: str | None = None) -> int:
     from .base.errors import EtamilError, EtamilExit, location_text
     from .host.services import HOST_SERVICES
     from .lang.counts import instruction_count
+    from .runtime import limits
     from .runtime.compiler import CompileError, compile_program
     from .runtime.context import RunContext
 
+    if limits.environment_problem:  # ETAMIL_MAX_TEXT_BYTES / ETAMIL_MAX_ITEMS did not parse
+        complain("✗ " + limits.environment_problem)
+        return 1
     try:
         compiled = compile_program(program.statements, filename=program.path or "<stdin>")
     except CompileError as error:

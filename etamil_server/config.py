@@ -53,6 +53,9 @@ class ExecutionSettings:
     vm_pool_size: int = 0  # ETAMIL_VM_POOL: VM contexts kept; 0 = executor_threads + 2
     handler_deadline: float = 30.0  # ETAMIL_HANDLER_DEADLINE: past it 503 and the handler stops; 0 = none
     max_concurrency: int = 1000  # ETAMIL_MAX_CONCURRENCY: requests in handling per worker; beyond: 503
+    #: ETAMIL_INLINE_BUDGET_MS: a handler that cannot block runs inline on the event loop; past this
+    #: many milliseconds it is stopped there and run again on the executor (web/vmpool.py); 0 = never
+    inline_budget_ms: float = 5.0
 
     @property
     def pool_size(self) -> int:
@@ -149,6 +152,15 @@ class FileSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """How large a value one run may build (ours: the reference has none). ``runtime/limits.py``
+    reads them for every run, the command's and the servers' alike."""
+
+    max_text_bytes: int = 64 * MIB  # ETAMIL_MAX_TEXT_BYTES: the largest text, in memory; 0 = no limit
+    max_items: int = 10_000_000  # ETAMIL_MAX_ITEMS: the largest array (items) or record (fields); 0 = no limit
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
@@ -158,6 +170,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     files: FileSettings = field(default_factory=FileSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def with_process(self, **changes) -> Settings:
         """A copy with some process settings changed (what command-line flags do)."""
@@ -191,12 +204,20 @@ def _parse_int(name: str, text: str) -> int:
 
 
 def _parse_seconds(name: str, text: str) -> float:
+    return _parse_duration(name, text, "seconds")
+
+
+def _parse_milliseconds(name: str, text: str) -> float:
+    return _parse_duration(name, text, "milliseconds")
+
+
+def _parse_duration(name: str, text: str, unit: str) -> float:
     try:
         value = float(text.strip())
     except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds, got '{text}'") from None
+        raise ConfigError(f"{name}: expected a number of {unit}, got '{text}'") from None
     if not value >= 0 or value == float("inf"):
-        raise ConfigError(f"{name}: expected a number of seconds of at least 0, got '{text}'")
+        raise ConfigError(f"{name}: expected a number of {unit} of at least 0, got '{text}'")
     return value
 
 
@@ -249,6 +270,7 @@ _VARIABLES = (
     (ExecutionSettings, "vm_pool_size", "ETAMIL_VM_POOL", _parse_int),
     (ExecutionSettings, "handler_deadline", "ETAMIL_HANDLER_DEADLINE", _parse_seconds),
     (ExecutionSettings, "max_concurrency", "ETAMIL_MAX_CONCURRENCY", _parse_int),
+    (ExecutionSettings, "inline_budget_ms", "ETAMIL_INLINE_BUDGET_MS", _parse_milliseconds),
     (DrainSettings, "graceful_timeout", "ETAMIL_GRACEFUL_TIMEOUT", _parse_seconds),
     (DrainSettings, "idle_grace", "ETAMIL_DRAIN_GRACE", _parse_seconds),
     (DrainSettings, "margin", "ETAMIL_DRAIN_MARGIN", _parse_seconds),
@@ -277,6 +299,8 @@ _VARIABLES = (
     (DatabaseSettings, "transaction_pooling", "ETAMIL_DB_TRANSACTION_POOLING", _parse_bool),
     (DatabaseSettings, "sqlite_journal", "ETAMIL_SQLITE_JOURNAL", _parse_choice(("default", "wal"))),
     (FileSettings, "data_dir", "ETAMIL_DATA_DIR", _parse_text),
+    (LimitSettings, "max_text_bytes", "ETAMIL_MAX_TEXT_BYTES", _parse_size),
+    (LimitSettings, "max_items", "ETAMIL_MAX_ITEMS", _parse_int),
 )
 
 _AREAS = {
@@ -288,6 +312,7 @@ _AREAS = {
     MetricsSettings: "metrics",
     DatabaseSettings: "database",
     FileSettings: "files",
+    LimitSettings: "limits",
 }
 
 
@@ -309,13 +334,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def load_database_settings(environ: Mapping[str, str] | None = None) -> DatabaseSettings:
     """Only the database settings: the connection pool reads these when a program first connects
     (a bad unrelated variable must not stop a command-line run from reaching its database)."""
+    return _load_area(DatabaseSettings, environ)
+
+
+def load_limit_settings(environ: Mapping[str, str] | None = None) -> LimitSettings:
+    """Only the limits: every run reads them (``runtime/limits.py``), the command's too, where the
+    other settings are never read."""
+    return _load_area(LimitSettings, environ)
+
+
+def _load_area(area: type, environ: Mapping[str, str] | None):
     env = os.environ if environ is None else environ
-    values = {
-        name: parse(variable, env[variable])
-        for area, name, variable, parse in _VARIABLES
-        if area is DatabaseSettings and variable in env
-    }
-    return DatabaseSettings(**values)
+    values = {name: parse(variable, env[variable]) for owner, name, variable, parse in _VARIABLES
+              if owner is area and variable in env}
+    return area(**values)
 
 
 def documented_variables() -> list[tuple[str, str, object]]:

@@ -53,13 +53,37 @@ _EXACT = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 
+#: ``div``'s quick division: FAST_CONTEXT's rules in a context of its own, so that the flags its
+#: traps leave behind never reach FAST_CONTEXT (every run's context is a copy of that one)
+_QUICK_DIVISION = FAST_CONTEXT.copy()
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 _POW10 = [10**i for i in range(80)]
+#: 1, 0.1, ..., 1E-28: the exponents ``quantize`` rounds to, made once
+_QUANTA = tuple(ONE.scaleb(-places) for places in range(MAX_SCALE + 1))
+#: 1, 1.0, 1.00, ...: multiplying by one of these appends that many zeros
+_UNITS = tuple(Decimal("1." + "0" * places) for places in range(MAX_SCALE + 1))
+
+
+def _plain_text(d: Decimal) -> str | None:
+    """``str(d)`` when it is plain positional text (no exponent), else ``None``.
+
+    ``str`` is the quickest way into a Decimal's digits; it writes an exponent only for numbers
+    below 1E-6 and for positive exponents (which model numbers never have), so the common numbers
+    take this path and the rest go through ``as_tuple``."""
+    written = str(d)
+    if "E" in written or "e" in written:  # "e": a context with capitals=0 writes it so
+        return None
+    return written
 
 
 def parts(d: Decimal) -> tuple[bool, int, int]:
     """(negative, coefficient, scale) of a model number."""
+    written = _plain_text(d)
+    if written is not None:
+        whole, _, fraction = written.partition(".")
+        return whole[0] == "-", abs(int(whole + fraction)), len(fraction)
     sign, digits, exponent = d.as_tuple()
     coefficient = int("".join(map(str, digits))) if digits else 0
     if exponent > 0:  # never produced by this module, but be total
@@ -67,12 +91,20 @@ def parts(d: Decimal) -> tuple[bool, int, int]:
     return bool(sign), coefficient, -exponent
 
 
+def scale_of(d: Decimal) -> int:
+    """The scale (``-exponent``) of a model number."""
+    written = _plain_text(d)
+    if written is None:
+        return -d.as_tuple().exponent
+    dot = written.find(".")
+    return 0 if dot < 0 else len(written) - dot - 1
+
+
 def make(negative: bool, coefficient: int, scale: int) -> Decimal:
     """Build a number like the crate's ``from_parts``: a zero coefficient is never negative."""
-    if coefficient == 0:
-        negative = False
-    text = f"{'-' if negative else ''}{coefficient}E-{scale}"
-    return Decimal(text)
+    # an int converts exactly and scaleb only moves the exponent (prec 400 never rounds here),
+    # which is quicker than formatting and parsing a text
+    return Decimal(-coefficient if negative else coefficient).scaleb(-scale, _EXACT)
 
 
 def _overflow(what: str) -> EtamilOverflow:
@@ -181,7 +213,72 @@ def _unscale(quotient: int, scale: int) -> tuple[int, int]:
 
 
 def div(a: Decimal, b: Decimal) -> Decimal:
-    """``a / b``: the reference's division routine, digit for digit (LANGUAGE.md §6.4, App. B)."""
+    """``a / b``: the reference's division routine, digit for digit (LANGUAGE.md §6.4, App. B).
+
+    When the quotient is exact in 28 digits (FAST_CONTEXT's rules divide without trapping), its value
+    is the reference's and only its scale is left to find: :func:`_exact_quotient`. Anything else
+    (a rounded quotient, an overflow, a number written with an exponent, a divisor with more
+    decimals than the dividend) takes the long division of :func:`div_exact`."""
+    if not b:
+        raise EtamilError(DIVISION_BY_ZERO)
+    if not a:
+        return ZERO
+    try:
+        quotient = _QUICK_DIVISION.divide(a, b)
+    except ArithmeticError:
+        return div_exact(a, b)
+    # the scales from the texts, written out here: this runs for every division
+    written, left, right = str(quotient), str(a), str(b)
+    if "E" in written or "E" in left or "E" in right or "e" in written or "e" in left or "e" in right:
+        return div_exact(a, b)
+    dot = left.find(".")
+    start = 0 if dot < 0 else len(left) - dot - 1
+    dot = right.find(".")
+    if dot >= 0:
+        start -= len(right) - dot - 1
+    whole, _, fraction = written.partition(".")
+    if len(fraction) == start:
+        return quotient
+    found = _exact_quotient(quotient, whole, fraction, start)
+    return div_exact(a, b) if found is None else found
+
+
+def _exact_quotient(quotient: Decimal, whole: str, fraction: str, start: int) -> Decimal | None:
+    """The reference's result for an exact ``quotient`` (written ``whole.fraction``), given
+    ``start`` = scale(a) - scale(b) and that the scale of ``quotient`` is not ``start``;
+    ``None``: let the long division decide.
+
+    The long division starts at scale ``start`` with the whole quotient; it is exact there
+    exactly when Python's quotient has that scale (its *ideal exponent*), which ``div`` answers
+    itself. Otherwise the division adds digits in steps (``_search_scale``: 9 at a time while
+    they fit) until the remainder is zero, that is until its scale reaches or passes the exact
+    quotient's smallest scale — Python's scale here — and ends with ``zeros`` = the difference in
+    trailing zeros. ``_unscale`` then strips them: 8 at a time while the coefficient is a multiple
+    of 2**32 (the crate's test of a whole 32-bit word), then 4, 2 and 1 once each (for those its
+    bit tests follow from the decimal ones). So none stays when fewer than 8 are left after the
+    8-steps, else all but 7: 1 / 2 is 0.50 (9 digits added, 8 zeros, 1 kept)."""
+    smallest = len(fraction)
+    if start < 0 or smallest < start:  # the second is not Python's rule: never seen, do not guess
+        return None
+    coefficient = abs(int(whole + fraction))
+    scale = start
+    while scale < smallest:
+        step = _search_scale(coefficient // _POW10[smallest - scale], scale)
+        if step == 0:
+            return None
+        scale += step
+    zeros = scale - smallest
+    if zeros >= 8:
+        twos = (coefficient & -coefficient).bit_length() - 1  # the coefficient's factors of 2
+        while zeros >= 8 and twos + zeros >= 32:
+            zeros -= 8
+    if zeros <= 7:
+        return quotient
+    return _EXACT.multiply(quotient, _UNITS[zeros - 7])  # 1 at scale k: appends k zeros
+
+
+def div_exact(a: Decimal, b: Decimal) -> Decimal:
+    """The long division of :func:`div` for every operand (``div`` tries a quicker way first)."""
     if not b:
         raise EtamilError(DIVISION_BY_ZERO)
     if not a:
@@ -244,10 +341,9 @@ def ceil(a: Decimal) -> Decimal:
 
 def round_places(a: Decimal, places: int) -> Decimal:
     """Round half away from zero to ``places`` decimals; ``places`` >= scale returns ``a``."""
-    scale = -a.as_tuple().exponent
-    if places >= scale:
+    if places >= MAX_SCALE or places >= scale_of(a):
         return a
-    result = a.quantize(Decimal((0, (1,), -places)), rounding=ROUND_HALF_UP, context=_EXACT)
+    result = a.quantize(_QUANTA[places], rounding=ROUND_HALF_UP, context=_EXACT)
     if not result and result.is_signed():
         result = result.copy_abs()  # a small negative value rounds to plain zero
     return result
@@ -264,7 +360,9 @@ def truncate_to_int(a: Decimal) -> int:
 
 def display(d: Decimal) -> str:
     """The display form (LANGUAGE.md §5.2): no trailing fractional zeros, never an exponent."""
-    text = format(d, "f")
+    text = str(d)  # quicker than format(d, "f"), which writes the same where str has no exponent
+    if "E" in text or "e" in text:  # (see _plain_text; written out: JSON writes every number so)
+        text = format(d, "f")
     if "." in text:
         text = text.rstrip("0")
         if text[-1] == ".":
@@ -308,8 +406,35 @@ def _from_digits(text: str) -> Decimal | None:
     return value
 
 
+def parse_common(text: str) -> Decimal | None:
+    """Text to number for the common shapes — ASCII digits with at most one ``.``, an optional
+    sign, at most 28 digits — and ``None`` for any other text (which may still be a number:
+    :func:`parse_text` decides). Such a text has no white space to trim, and ``Decimal`` reads it
+    exactly as the rule does: its coefficient fits and its scale is the number of decimals."""
+    if not text.isascii():
+        return None
+    whole, _, fraction = text.partition(".")
+    sign = whole[:1]
+    if sign == "-" or sign == "+":
+        whole = whole[1:]
+    if not (whole.isdigit() or (not whole and fraction)) or (fraction and not fraction.isdigit()):
+        return None
+    if len(whole) + len(fraction) > MAX_SCALE:
+        return None
+    value = Decimal(text)
+    if sign == "-" and not value:
+        return value.copy_abs()  # "-0.00" is plain 0.00
+    return value
+
+
 def parse_text(text: str) -> Decimal | None:
     """Text to number (LANGUAGE.md §6.8), without trimming; ``None`` if it is not a number."""
+    common = parse_common(text)
+    return common if common is not None else parse_by_rule(text)
+
+
+def parse_by_rule(text: str) -> Decimal | None:
+    """:func:`parse_text` for any text, by the rule's pattern and digits (no quick shapes)."""
     if not _TEXT_NUMBER.fullmatch(text):
         return None
     return _from_digits(text)

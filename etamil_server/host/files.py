@@ -8,9 +8,11 @@ system's error rendered the way the reference (Rust) renders ``std::io::Error``.
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 
 from ..base.errors import EtamilError, io_error_text
+from ..runtime import limits
 from ..runtime.values import WHITE_SPACE
 from .datadir import confined
 
@@ -55,11 +57,22 @@ def file_append_line(path: str, text: str) -> None:
 
 
 def _read_text(path: str) -> str:
+    # A character takes at least half as many bytes in memory as in UTF-8 (Latin-1 letters: two
+    # bytes in the file, one here), so a file longer than twice the text limit cannot fit: it is
+    # not read past that (a huge file, or /dev/zero, never fills the memory first).
+    most = limits.max_text_bytes * 2
     try:
         with open(confined(path), "rb") as file:
-            return file.read().decode("utf-8")
-    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            data = file.read(most + 1) if most < sys.maxsize else file.read()
+    except (OSError, ValueError) as exc:
         raise _read_failed(path, exc) from None
+    if len(data) > most:
+        raise limits.LimitExceeded(limits.text_message(len(data)))  # at least this many
+    try:
+        text = data.decode("utf-8")
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        raise _read_failed(path, exc) from None
+    return limits.check_text(text)
 
 
 def file_read(path: str) -> str:

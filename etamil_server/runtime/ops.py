@@ -20,7 +20,7 @@ from ..base.errors import (
     unknown_function,
 )
 from ..base.errors import undefined_variable as _undefined
-from . import text
+from . import limits, text
 from .values import Err, Ok, display, equal, to_number, type_name
 
 _D = Decimal
@@ -83,7 +83,11 @@ def neg(a: Any) -> Decimal:
 
 
 def concat(a: Any, b: Any) -> str:
-    return display(a) + display(b)
+    # texts, the common operands, are their own display form: no call for them
+    joined = (a if type(a) is str else display(a)) + (b if type(b) is str else display(b))
+    if len(joined) > limits.quick_chars:
+        limits.text_too_large(joined)
+    return joined
 
 
 # ------------------------------------------------------------------------------ comparison
@@ -150,6 +154,8 @@ def set_index(key: Any, value: Any, base: Any, var: str) -> Any:
     if kind is dict:
         copy = base.copy()
         copy[key if type(key) is str else display(key)] = value
+        if len(copy) > limits.max_items:  # a new field
+            limits.check_items(len(copy))
         return copy
     raise EtamilError(f"'{var}' ஐ அட்டவணைப்படுத்த முடியாது  (cannot index into {type_name(base)})")
 
@@ -158,6 +164,8 @@ def set_field(value: Any, base: Any, key: str, var: str) -> Any:
     if type(base) is dict:
         copy = base.copy()
         copy[key] = value
+        if len(copy) > limits.max_items:  # a new field
+            limits.check_items(len(copy))
         return copy
     raise EtamilError(
         f"'{var}' ஒரு பொருள் அல்ல  ('{var}.{key}' needs a record, got {type_name(base)})"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from . import limits
+
 _cluster_pattern = None
 
 
@@ -42,13 +44,21 @@ def letters(text: str) -> tuple[str, ...] | str:
     """The letters of ``text`` in order (a str is returned when each code point is a letter)."""
     if _simple(text):
         return text
+    if len(text) > limits.max_items:  # the letters are an array: counted before they are built
+        limits.check_items(_count(text))
     if len(text) > 4096:
         return _long_letters_cached(text)
     return _letters_cached(text)
 
 
 def letter_count(text: str) -> int:
+    if len(text) > limits.max_items and not _simple(text):
+        return _count(text)  # counting needs no array of the letters
     return len(letters(text))
+
+
+def _count(text: str) -> int:
+    return sum(1 for _ in _clusters().finditer(text))
 
 
 def boundaries(text: str) -> list[int]:

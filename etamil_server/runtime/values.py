@@ -111,7 +111,9 @@ def to_number(value: Any) -> Decimal:
     if kind is bool:
         return ONE if value else ZERO
     if kind is str:
-        parsed = numbers.parse_text(value.strip(WHITE_SPACE))
+        parsed = numbers.parse_common(value)  # the common shapes have nothing to trim
+        if parsed is None:
+            parsed = numbers.parse_text(value.strip(WHITE_SPACE))
         return ZERO if parsed is None else parsed
     return ZERO
 
@@ -121,6 +123,8 @@ def equal(a: Any, b: Any) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
+    if kind is str:  # the most common comparison: letters, keys, tags
+        return a == b
     if kind is list:
         return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
     if kind is dict:

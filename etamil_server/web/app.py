@@ -246,6 +246,11 @@ class App:
     def _params(self, raw: dict[str, str]) -> dict[str, str]:
         if not self._decode or not raw:
             return raw
+        for value in raw.values():  # most requests have nothing to decode: no new dict for them
+            if "%" in value:
+                break
+        else:
+            return raw
         return {name: unquote(value, errors="replace") if "%" in value else value for name, value in raw.items()}
 
     def _allowed(self, path: str, endpoints: ServerEndpoints) -> list[str]:

@@ -165,24 +165,24 @@ def request_variables(
             ctx.uploads = None
             ctx.upload_request = request
         return {}
-
-    def wanted(name: str) -> bool:
-        return names is None or name in names
-
+    if names is None:
+        names = _EVERY_VARIABLE
+    # one membership test per variable, no call: this runs for every request of a route that
+    # reads any request variable
     variables: dict[str, Any] = {}
-    multipart = wanted("request_fields") or wanted("request_files")
-    headers = header_record(request.headers) if multipart or wanted("headers") else None
-    if wanted("request_method"):
+    multipart = "request_fields" in names or "request_files" in names
+    headers = header_record(request.headers) if multipart or "headers" in names else None
+    if "request_method" in names:
         variables["request_method"] = request.method
-    if wanted("request_path"):
+    if "request_path" in names:
         variables["request_path"] = request.path
-    if wanted("request_body"):
+    if "request_body" in names:
         variables["request_body"] = request.body.decode("utf-8", errors="replace")
-    if wanted("query_params"):
+    if "query_params" in names:
         variables["query_params"] = parse_query(request.query)
-    if wanted("headers"):
+    if headers is not None and "headers" in names:
         variables["headers"] = headers
-    if wanted("path_params"):
+    if "path_params" in names:
         variables["path_params"] = dict(path_params)
     if multipart:
         fields, files = parse_multipart(headers.get("content-type"), request.body)
@@ -193,10 +193,24 @@ def request_variables(
     elif ctx is not None:
         ctx.uploads = None
         ctx.upload_request = request
-    for name, value in path_params.items():
-        if wanted("param_" + name):
-            variables["param_" + name] = value
+    if path_params:
+        for name, value in path_params.items():
+            variable = "param_" + name
+            if variable in names:
+                variables[variable] = value
     return variables
+
+
+class _Everything:
+    """``names=None``: every request variable, whatever path parameters the route has."""
+
+    __slots__ = ()
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+_EVERY_VARIABLE = _Everything()
 
 
 def uploads_of(ctx: Any) -> list:

@@ -36,8 +36,9 @@ split_path = path_segments  # route and request paths split the same way (§4.4)
 @dataclass
 class _Pattern:
     key: str
-    segments: list[str]
     params: list[tuple[int, str]]  # (segment position, parameter name)
+    # (segment position, text) of the segments that must be equal: all a lookup compares
+    literals: tuple[tuple[int, str], ...]
 
 
 class Router:
@@ -58,7 +59,8 @@ class Router:
             return
         segments = split_path(path)
         params = [(i, segment[1:]) for i, segment in enumerate(segments) if segment.startswith(":")]
-        self._patterns.setdefault((method, len(segments)), []).append(_Pattern(key, segments, params))
+        literals = tuple((i, segment) for i, segment in enumerate(segments) if not segment.startswith(":"))
+        self._patterns.setdefault((method, len(segments)), []).append(_Pattern(key, params, literals))
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         method = method.upper()
@@ -73,8 +75,8 @@ class Router:
 
     def _first_pattern(self, method: str, wanted: list[str]) -> _Pattern | None:
         for pattern in self._patterns.get((method, len(wanted)), ()):
-            for have, want in zip(pattern.segments, wanted, strict=True):
-                if have != want and not have.startswith(":"):
+            for i, have in pattern.literals:
+                if wanted[i] != have:
                     break
             else:
                 return pattern

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 
 from ..base.terminal import exit_now
 from ..config import Settings
+from ..runtime import limits
 from .accesslog import AccessLog
 from .app import App
 from .balance import Share
@@ -85,6 +86,7 @@ class Server:
         self.database_reason: str | None = None
         self.exit_status = 0
         execution = settings.execution
+        limits.apply(settings.limits)  # the process's runs, handlers and timers alike
         self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop)
         access_log = None
         if settings.log.access_log:

@@ -227,6 +227,145 @@ def test_fast_path_answers_common_cases():
     assert fast("+", D(str(MAX)), D("1")) is None
 
 
+# ------------------------------------------ property (d): the quick ways give the general answers
+
+#: small coefficients and scales: the shapes money arithmetic has, where the quick ways answer
+everyday_numbers = st.builds(model, st.booleans(), st.integers(0, 10**9), st.integers(0, 12))
+any_numbers = st.one_of(model_numbers, everyday_numbers)
+
+
+def outcome_or_message(operation, a: Decimal, b: Decimal):
+    try:
+        return operation(a, b).as_tuple()
+    except EtamilError as error:
+        return type(error), error.message
+
+
+@given(any_numbers, any_numbers)
+@settings(max_examples=1500, deadline=None)
+@example(D("1"), D("2"))  # 0.50: one trailing zero the long division keeps
+@example(D("180.09"), D("2"))
+@example(D("18009.00"), D("100"))
+@example(D("1"), D("1024"))
+@example(D("1"), D("0.5"))  # a divisor with more decimals
+@example(D("0.00000001"), D("3"))  # a quotient written with an exponent
+@example(D("1"), D("0.000000000000000000000000001"))  # 10**27: exact, 28 digits
+@example(D("3"), D("0.0000000000000000000000000001"))  # 29 digits: the long division decides
+@example(D("1073741824"), D("1"))
+@example(D("1"), D("2147483648"))  # the 2**32 word test of the crate's unscale
+@example(D("-5"), D("0"))
+def test_div_equals_the_long_division(a, b):
+    assert outcome_or_message(numbers.div, a, b) == outcome_or_message(numbers.div_exact, a, b), (a, b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [("18009.00", "100", "180.09"), ("180.09", "2", "90.0450"), ("1", "2", "0.50"), ("1", "4", "0.25"),
+     ("-7", "2", "-3.50"), ("9", "3", "3"),
+     ("1", "1024", "0.00097656250"), ("1.00", "4", "0.25")],
+)
+def test_exact_quotients_skip_the_long_division(monkeypatch, a, b, expected):
+    # the property above must not be vacuous: exact quotients of everyday numbers are answered
+    # without the long division
+    def refuse(*_):
+        raise AssertionError("long division")
+
+    monkeypatch.setattr(numbers, "div_exact", refuse)
+    assert display_scaled(numbers.div(D(a), D(b))) == expected
+
+
+def test_rounded_quotients_take_the_long_division():
+    assert display_scaled(numbers.div(D("2"), D("3"))) == "0.6666666666666666666666666667"
+    assert display_scaled(numbers.div(D("100"), D("0.5"))) == "200"  # Python writes 2.0E+2
+
+
+@given(model_numbers)
+@settings(max_examples=500, deadline=None)
+@example(D("-0"))
+@example(D("-0.000"))
+@example(D("0E-28"))
+@example(D("0.0000001"))  # str writes 1E-7
+@example(D("-0.000000123"))
+def test_parts_scale_and_make_are_the_tuple_rules(number):
+    sign, digits, exponent = number.as_tuple()
+    coefficient = int("".join(map(str, digits)))
+    assert numbers.parts(number) == (bool(sign), coefficient, -exponent)
+    assert numbers.scale_of(number) == -exponent
+    made = numbers.make(bool(sign), coefficient, -exponent)
+    expected = number.copy_abs() if number.is_zero() else number  # a zero is never negative
+    assert made.as_tuple() == expected.as_tuple()
+
+
+@given(model_numbers)
+@settings(max_examples=500, deadline=None)
+@example(D("-0.00"))
+@example(D("0.0000000100"))
+def test_display_is_the_positional_text_without_trailing_zeros(number):
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    assert display(number) == text
+
+
+number_texts = st.one_of(
+    st.text(alphabet="0123456789.+-_ eE", max_size=32),
+    st.builds(lambda n: display_scaled(n), model_numbers),
+    st.builds(lambda sign, whole, fraction: sign + whole + fraction,
+              st.sampled_from(["", "-", "+", "--"]), st.text(alphabet="0123456789", max_size=30),
+              st.sampled_from(["", "."]).flatmap(lambda dot: st.text(alphabet="0123456789", max_size=30).map(
+                  lambda digits: dot + digits))),
+)
+
+
+@given(number_texts)
+@settings(max_examples=1500, deadline=None)
+@example("1000.50")
+@example("-0.00")
+@example("5.")
+@example(".5")
+@example("-.5")
+@example(".")
+@example("9" * 28)
+@example("9" * 29)
+@example("0." + "0" * 27 + "1")
+@example("0." + "0" * 28 + "1")
+@example("١")
+def test_parse_common_gives_the_rule_or_nothing(text):
+    common = numbers.parse_common(text)
+    by_rule = numbers.parse_by_rule(text)
+    if common is not None:
+        assert by_rule is not None and common.as_tuple() == by_rule.as_tuple(), text
+    parsed = numbers.parse_text(text)
+    assert (parsed is None) == (by_rule is None)
+    if parsed is not None:
+        assert parsed.as_tuple() == by_rule.as_tuple()
+
+
+def test_parse_common_reads_the_everyday_shapes():
+    for text, expected in (("1000.50", "1000.50"), ("18", "18"), ("-2.5", "-2.5"), ("+7", "7"), ("-0", "0")):
+        assert display_scaled(numbers.parse_common(text)) == expected
+    for text in ("1_000", " 5", "1e3", "", "-", "௧"):
+        assert numbers.parse_common(text) is None
+
+
+@given(model_numbers, st.integers(0, 40))
+@settings(max_examples=800, deadline=None)
+@example(D("2.345"), 2)
+@example(D("-0.004"), 2)
+@example(D("1.50"), 2)
+@example(D("0.0000000000000000000000000005"), 27)
+def test_round_places_is_half_up_at_the_smaller_scale(number, places):
+    rounded = numbers.round_places(number, places)
+    if places >= scale(number):
+        assert rounded is number
+        return
+    expected = number.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP,
+                               context=decimal.Context(prec=100))
+    if expected.is_zero():
+        expected = expected.copy_abs()
+    assert rounded.as_tuple() == expected.as_tuple()
+
+
 # ----------------------------------------------------- property (a): display and parse_text agree
 
 

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etamil_server.base import numbers
 from etamil_server.base.numbers import ceil
 from etamil_server.runtime import ops
 from etamil_server.runtime.values import (
+    WHITE_SPACE,
     Err,
     Ok,
     display,
@@ -274,3 +276,43 @@ def test_ordering_is_consistent_for_numbers_and_strings(a, b):
 )
 def test_truthiness_is_python_truthiness(value, truthy):
     assert bool(value) is truthy
+
+
+# ------------------------------------------------- the quick ways give the general path's answers
+
+scalar_values = st.one_of(
+    st.none(), st.booleans(),
+    st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False, allow_infinity=False),
+    st.text(alphabet="0123456789 .-+_eaஅ\t\u00a0\u3000௧", max_size=12),
+)
+any_values = st.recursive(
+    scalar_values,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                            st.builds(Ok, inner), st.builds(Err, inner)),
+    max_leaves=6,
+)
+
+
+@given(any_values)
+@settings(max_examples=600, deadline=None)
+def test_to_number_is_the_trimmed_rule(value):
+    result = to_number(value)
+    if type(value) is str:
+        by_rule = numbers.parse_by_rule(value.strip(WHITE_SPACE))
+        expected = D(0) if by_rule is None else by_rule
+        assert result.as_tuple() == expected.as_tuple(), value
+
+
+@given(any_values, any_values)
+@settings(max_examples=400, deadline=None)
+def test_concatenation_is_the_two_display_forms(a, b):
+    assert ops.concat(a, b) == display(a) + display(b)
+
+
+@given(any_values, any_values)
+@settings(max_examples=400, deadline=None)
+def test_text_equality_is_code_point_equality(a, b):
+    if type(a) is str and type(b) is str:
+        assert equal(a, b) is (list(map(ord, a)) == list(map(ord, b)))
+    assert equal(a, b) is equal(b, a)
+    assert equal(a, a) is True

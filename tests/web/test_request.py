@@ -119,6 +119,25 @@ def test_request_variables_plain():
     }
 
 
+def test_request_variables_builds_only_the_names_a_route_reads(monkeypatch):
+    import etamil_server.web.request as request_module
+
+    def refuse(*_):
+        raise AssertionError("built a variable the route does not read")
+
+    request = Request.from_target("GET", "/u/7/x?amount=5", [("Content-Type", "multipart/form-data; boundary=b")], b"--b--")
+    monkeypatch.setattr(request_module, "header_record", refuse)
+    monkeypatch.setattr(request_module, "parse_multipart", refuse)
+    ctx = RunContext()
+    variables = request_variables(request, {"id": "7", "name": "x"}, ctx, frozenset({"query_params", "param_name"}))
+    assert variables == {"query_params": {"amount": "5"}, "param_name": "x"}
+    assert ctx.uploads is None and ctx.upload_request is request  # parsed later only if asked
+    monkeypatch.setattr(request_module, "parse_query", refuse)
+    assert request_variables(request, {"id": "7"}, ctx, frozenset({"param_id", "request_method"})) == {
+        "param_id": "7", "request_method": "GET"}
+    assert request_variables(request, {"id": "7"}, ctx, frozenset()) == {}
+
+
 def test_request_variable_names():
     assert request_variable_names(["id", "name.pdf"])[-2:] == ("param_id", "param_name.pdf")
     assert "request_files" in request_variable_names()

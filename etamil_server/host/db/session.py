@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...base.errors import EtamilError
+from ...runtime import limits
 from ...runtime.values import Err, Ok
 from . import messages
 from .convert import check_params
@@ -69,7 +70,7 @@ class DbSession:
     def query(self, sql: str, params: Any) -> list[dict[str, Any]]:
         """``தளம்_வினா``: the rows as an array of records."""
         connection = self._connection()
-        return connection.query(sql, check_params(params))
+        return _within_limits(connection.query(sql, check_params(params)))
 
     def try_execute(self, sql: str, params: Any) -> Ok | Err:
         """``தளம்_செய்_முயற்சி``: சரி(rows affected) or தவறு(message); never stops the program."""
@@ -83,6 +84,13 @@ class DbSession:
         """``தளம்_வினா_முயற்சி``: சரி(rows) or தவறு(message)."""
         try:
             connection = self._connection()
-            return Ok(connection.query(sql, check_params(params)))
+            return Ok(_within_limits(connection.query(sql, check_params(params))))
         except EtamilError as error:
             return Err(error.message)
+
+
+def _within_limits(rows: list) -> list:
+    """The rows of a query are an array: the item limit holds for them (``runtime/limits.py``).
+    The driver has them all by now; the check keeps the run from going on to build on them."""
+    limits.check_items(len(rows))
+    return rows

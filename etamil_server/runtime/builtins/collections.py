@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...base.errors import EtamilError
-from .. import text, values
+from .. import limits, text, values
 from . import builtin
 
 
@@ -33,6 +33,8 @@ def append(array: Any, value: Any) -> list[Any]:
     if type(array) is not list:
         # The Tamil part of the upstream message says சேர் ("add"), not இணை.
         raise EtamilError(f"சேர் ஒரு அணி தேவை  (append needs an array, got {values.type_name(array)})")
+    if len(array) >= limits.max_items:
+        limits.check_items(len(array) + 1)
     return [*array, value]
 
 
@@ -43,4 +45,4 @@ def join(array: Any, separator: Any) -> str:
     """The display forms of the elements joined by the text of ``separator``."""
     if type(array) is not list:
         raise EtamilError(f"ஒன்றிணை ஒரு அணி தேவை  (join needs an array, got {values.type_name(array)})")
-    return values.display(separator).join([values.display(item) for item in array])
+    return limits.check_text(values.display(separator).join([values.display(item) for item in array]))

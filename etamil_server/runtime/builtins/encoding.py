@@ -7,7 +7,7 @@ from typing import Any
 
 from ...base import numbers
 from ...base.errors import EtamilError
-from .. import values
+from .. import limits, values
 from ..values import Err, Ok
 from . import builtin
 
@@ -27,6 +27,7 @@ def to_bytes(value: Any) -> list[Decimal]:
     # eTamil text is always valid Unicode; "surrogatepass" only keeps a stray lone surrogate
     # (which no eTamil source can hold) from becoming a Python traceback.
     encoded = values.display(value).encode("utf-8", "surrogatepass")
+    limits.check_items(len(encoded))
     return [_BYTE_NUMBERS[byte] for byte in encoded]
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import text, values
+from .. import limits, text, values
 from . import builtin
 
 
 @builtin("மேல்_எழுத்து", "mEl_ezuqqu", "_upper", returns="string")
 def upper(value: Any) -> str:
     # Python's str.upper/lower apply Unicode full case mapping, final sigma included.
-    return values.display(value).upper()
+    return limits.check_text(values.display(value).upper())  # one letter may become three
 
 
 @builtin("கீழ்_எழுத்து", "kIz_ezuqqu", "_lower", returns="string")
@@ -38,10 +38,14 @@ def _occurrences(subject: str, needle: str) -> Iterator[int]:
             position = subject.find(needle, position + 1)
 
 
-def _pieces(subject: str, separator: str) -> list[str]:
+def _pieces(subject: str, separator: str, most: int | None = None) -> list[str]:
+    """The pieces between occurrences; more than ``most`` (split's array: the item limit) is
+    refused as soon as it is reached."""
     pieces = []
     start = 0
     for position in _occurrences(subject, separator):
+        if most is not None and len(pieces) >= most:
+            limits.check_items(len(pieces) + 1)
         pieces.append(subject[start:position])
         start = position + len(separator)
     pieces.append(subject[start:])
@@ -54,7 +58,7 @@ def replace(subject: Any, old: Any, new: Any) -> str:
     old_text = values.display(old)
     if not old_text:
         return subject_text
-    return values.display(new).join(_pieces(subject_text, old_text))
+    return limits.check_text(values.display(new).join(_pieces(subject_text, old_text)))
 
 
 @builtin("பிரி", "piri", "_split", returns="array")
@@ -64,4 +68,4 @@ def split(subject: Any, separator: Any) -> list[str]:
     separator_text = values.display(separator)
     if not separator_text:
         return [subject_text]
-    return _pieces(subject_text, separator_text)
+    return _pieces(subject_text, separator_text, limits.max_items)

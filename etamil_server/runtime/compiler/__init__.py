@@ -25,7 +25,7 @@ from typing import Any
 from ...base import numbers
 from ...base.numbers import FAST_CONTEXT, MAX_COEFFICIENT, ZERO
 from ...lang import syntax as ast
-from .. import native, ops
+from .. import limits, native, ops
 from ..builtins import registry
 from .analysis import Analysis
 from .compiled import TOO_DEEP, UNSET, Compiled, CompileError
@@ -92,6 +92,7 @@ def compile_program(
     namespace: dict[str, Any] = {
         "__builtins__": __builtins__,
         "_ops": ops,
+        "_lim": limits,
         "_num": numbers,
         "_U": UNSET,
         "_ZERO": ZERO,

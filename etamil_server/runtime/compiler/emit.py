@@ -22,9 +22,10 @@ from typing import Any
 from ...base.numbers import MAX_COEFFICIENT
 from ...lang import syntax as ast
 from .. import native
+from ..builtins import numeric
 from .analysis import Analysis
 from .intervals import Flow, arithmetic_bounds
-from .kinds import ALL, NIL, NUMERIC, RETURN_KINDS, A, B, I, N, R, S, is_whole_literal
+from .kinds import ALL, NIL, NUMERIC, A, B, I, N, R, S, is_whole_literal
 from .names import Names, ascii_hint
 from .scopes import RESPONSE_VARIABLES, Scope, evaluated
 
@@ -523,8 +524,12 @@ class Emitter:
             return Code(f"_ops.unknown_call({name!r}{args})", ALL)
         if target.arity != len(expr.args):
             return Code(f"_ops.wrong_arity({name!r}, {target.arity}{args})", ALL)
+        if target.function is numeric.round_number:
+            direct = self.rounding(codes[0], expr.args[1])
+            if direct is not None:
+                return direct
         function = self.constant(target.function, prefix="B")
-        kind = RETURN_KINDS.get(target.returns, ALL) if target.returns else ALL
+        kind = self.kinds.of(expr, scope)  # the builtin's ``returns``, or what it unwraps
         if target.context:
             return Code(f"{function}(_rt{args})", kind)
         return Code(f"{function}({arg_list})", kind)
@@ -583,6 +588,8 @@ class Emitter:
                 return Code(f"({_int_or_text(left)} {op} {_int_or_text(right)})", B)
         if op in ("+", "-", "*") and both_numbers:
             return self.fast_arithmetic(op, left, right, pre, target)
+        if op == "&":
+            return self.concatenation(left, right, pre)
         left, right = self.box(left), self.box(right)
         if op == "+":
             return Code(f"_ops.add({left.text}, {right.text})", N)
@@ -591,19 +598,45 @@ class Emitter:
         if op == "*":
             return Code(f"_ops.mul({left.text}, {right.text})", N)
         if op == "/":
+            if both_numbers:  # no conversion to look for: straight to the division
+                return Code(f"_num.div({left.text}, {right.text})", N)
             return Code(f"_ops.div({left.text}, {right.text})", N)
-        if op == "&":
-            if left.kind == S and right.kind == S:
-                return Code(f"({left.text} + {right.text})", S)
-            return Code(f"_ops.concat({left.text}, {right.text})", S)
         if op in ("==", "!="):
             if both_numbers or (left.kind == right.kind and left.kind in (S, B, NIL)):
+                return Code(f"({left.text} {op} {right.text})", B)
+            if left.kind in (S, NIL) or right.kind in (S, NIL):
+                # Python's == of a text (or nil) with any value of ours is §7.2's equality: true
+                # only for the same kind (no conversion) and then the same code points
                 return Code(f"({left.text} {op} {right.text})", B)
             return Code(f"_ops.{'eq' if op == '==' else 'ne'}({left.text}, {right.text})", B)
         if (both_numbers or (left.kind == S and right.kind == S)):
             return Code(f"({left.text} {op} {right.text})", B)
         helper = {"<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal"}[op]
         return Code(f"_ops.{helper}({left.text}, {right.text})", B)
+
+    def concatenation(self, left: Code, right: Code, pre: list[str]) -> Code:
+        """``left & right``: the two display forms joined (LANGUAGE.md §7.1). The one place
+        concatenation is emitted: an operand whose kind is known is written as its display form
+        in place (a text is its own), any other goes through ``ops.concat``; both keep the text
+        limit (runtime/limits.py), here written out: one ``len`` in the common case. ``left``
+        and ``right`` may be unboxed."""
+        shown_left, shown_right = _display_text(left), _display_text(right)
+        if shown_left is None or shown_right is None:
+            return Code(f"_ops.concat({self.box(left).text}, {self.box(right).text})", S)
+        joined = self.temp()
+        pre.append(f"{joined} = {shown_left} + {shown_right}")
+        pre.append(f"if len({joined}) > _lim.quick_chars: _lim.text_too_large({joined})")
+        return Code(joined, S, atom=True)
+
+    def rounding(self, value: Code, places: ast.Expr) -> Code | None:
+        """``வட்டமிடு(number, literal)``: no conversions to make, so ``round_decimal`` directly
+        (``None``: the general builtin call)."""
+        if value.kind & ~NUMERIC or not isinstance(places, ast.Number) or not is_whole_literal(places.value):
+            return None
+        count = int(places.value)
+        if not 0 <= count <= numeric.U32_MAX:
+            return None  # the builtin's error, at run time
+        return Code(f"{self.constant(numeric.round_decimal, prefix='B')}({value.text}, {count})", N)
 
     def int_arithmetic(self, op: str, left: Code, right: Code, pre: list[str], target: str | None) -> Code:
         """Whole numbers as Python ints: exact; only the 96-bit overflow needs checking."""
@@ -669,6 +702,21 @@ def _nesting(text: str) -> int:
         elif char in ")]}":
             depth -= 1
     return deepest
+
+
+def _display_text(code: Code) -> str | None:
+    """Python text for the display form of ``code`` when its kind says which it is (§5.2)."""
+    if code.unboxed:
+        return f"str({code.text})"  # a whole number of scale 0, never negative zero
+    if code.kind == S:
+        return code.text
+    if code.kind and not code.kind & ~NUMERIC:
+        return f"_num.display({code.text})"
+    if code.kind == B:
+        return f"('true' if {code.text} else 'false')"
+    if code.kind == NIL:
+        return "'nil'"
+    return None
 
 
 def _int_capable(code: Code) -> bool:

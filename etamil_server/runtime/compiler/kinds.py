@@ -24,6 +24,8 @@ RETURN_KINDS = {"number": N, "string": S, "boolean": B, "array": A, "record": R,
 
 #: more rounds than this cannot happen (the lattice is finite); only a guard
 _MAX_ROUNDS = 50
+#: the builtins that give a result's success value: மதிப்பு(r) (else an error), இயல்பு(r, fallback)
+_UNWRAPPING = ("மதிப்பு", "இயல்பு")
 
 
 def is_whole_literal(value: Decimal) -> bool:
@@ -123,9 +125,26 @@ class Kinds:
         if isinstance(expr, ast.Var):
             return self.variable(expr.name, scope)
         if isinstance(expr, ast.Call):
-            if expr.name not in self.functions:
-                target = self.builtins.get(expr.name)
-                if target is not None and target.returns and len(expr.args) == target.arity:
+            target = self._builtin(expr)
+            if target is not None:
+                if target.name in _UNWRAPPING:
+                    success = self._success_kind(expr.args[0])
+                    if success:  # the success's value, or (இயல்பு) the fallback
+                        return success | (self.of(expr.args[1], scope) if len(expr.args) > 1 else 0)
+                if target.returns:
                     return RETURN_KINDS[target.returns]
             return ALL
         return ALL
+
+    def _builtin(self, call: ast.Call) -> Builtin | None:
+        """The builtin a call reaches (no user function of that name, the builtin's arity)."""
+        if call.name in self.functions:
+            return None
+        target = self.builtins.get(call.name)
+        return target if target is not None and len(call.args) == target.arity else None
+
+    def _success_kind(self, expr: ast.Expr) -> int:
+        """The kinds a success of ``expr`` holds when it is a call of a builtin that says (``ok``);
+        0 when that is not known."""
+        target = self._builtin(expr) if isinstance(expr, ast.Call) else None
+        return RETURN_KINDS[target.ok] if target is not None and target.ok else 0

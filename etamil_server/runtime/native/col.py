@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from .. import ops, text, values
+from .. import limits, ops, text, values
 from ..builtins.strings import split
 from . import Unusual, describes, native
 from .common import MINUS_ONE, ONE, ZERO, count_below, length, repeat, simple, wait_for_stop
@@ -162,6 +162,6 @@ def _pad_left(rt, d, v, width, pad):
     while True:  # letters may join across the seam: count them after every step, as written
         if rt.stop:
             rt.stopped()
-        result = padding + result
+        result = limits.check_text(padding + result)
         if not values.less(values.number(text.letter_count(result)), width):
             return result

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...base.errors import CALL_DEPTH, EtamilError
 from ...base.numbers import ONE, ZERO
-from .. import text
+from .. import limits, text
 from ..builtins.collections import length
 from ..values import to_number
 
@@ -50,7 +50,9 @@ def count_below(bound: Any) -> int:
 
 
 def repeat(rt: Any, piece: str, count: int) -> str:
-    """``piece`` ``count`` times; a long result is built in pieces so that a deadline stops it."""
+    """``piece`` ``count`` times; a long result is built in pieces so that a deadline stops it.
+    A result over the text limit is refused before it is built (``runtime/limits.py``)."""
+    limits.check_repeat(piece, count)
     if count * len(piece) <= _CHUNK:
         return piece * count
     per_chunk = max(1, _CHUNK // len(piece))

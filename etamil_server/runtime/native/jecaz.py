@@ -28,7 +28,7 @@ from typing import Any
 import regex
 
 from ...base import numbers
-from .. import ops, text
+from .. import limits, ops, text
 from ..values import WHITE_SPACE, Err, Ok, display
 from . import MAX_DEPTH, Unusual, describes, native
 from .common import call_depth, length, whole
@@ -78,17 +78,8 @@ def _quoted_key(key: str) -> str:
     return found
 
 
-def number_text(n: Decimal) -> str:
-    """The display form of a number (``numbers.display``), by the quicker ``str`` where that
-    writes no exponent (the model's exponents are never positive, so only small numbers get one)."""
-    written = str(n)
-    if "E" in written:
-        return numbers.display(n)
-    if "." in written:
-        written = written.rstrip("0")
-        if written[-1] == ".":
-            written = written[:-1]
-    return written
+#: The display form of a number: ``numbers.display`` writes it by the quick ``str`` where it can.
+number_text = numbers.display
 
 
 #: Below this depth a record's or an array's scalars are written in place: every call the
@@ -412,6 +403,10 @@ def _by_json(source: str, d: int) -> Any:
 
 def read(source: str, d: int) -> Ok | Err:
     """ஜேசான்_படி of a string, called at depth ``d``."""
+    if len(source) > limits.max_items:
+        # a text this long may hold more items than an array may: items are counted before
+        # anything is built (all the arrays and records of the text together, at most)
+        limits.check_items(source.count(",") + 1)
     try:
         return Ok(_by_json(source, d))
     except _NotTheSame:

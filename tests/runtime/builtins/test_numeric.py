@@ -2,14 +2,15 @@ from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etamil_server.base import numbers
 from etamil_server.base.errors import EtamilError
+from etamil_server.runtime import values
 from etamil_server.runtime.builtins import BUILTINS
 from etamil_server.runtime.builtins.numeric import ceil, floor, round_number, to_number, to_string
-from etamil_server.runtime.values import Err, Ok, display
+from etamil_server.runtime.values import WHITE_SPACE, Err, Ok, display
 
 ROUND_ERROR = "வட்டமிடு: இடங்கள் ஒரு முழு எண்  (round: places must be a whole number)"
 
@@ -214,3 +215,42 @@ def test_floor_and_ceil_bracket_the_value(number):
     assert low <= number <= high
     assert high - low in (0, 1)
     assert (high - low == 0) == (number == number.to_integral_value())
+
+
+# ------------------------------------------ the quick ways for numbers and texts give the rule's answers
+
+conversion_inputs = st.one_of(
+    st.text(alphabet="0123456789 .-+_eE\t\u00a0௧a", max_size=14),
+    st.builds(lambda n: numbers.display_scaled(n), model_numbers),
+    st.builds(lambda n: " " + numbers.display(n), model_numbers),
+    model_numbers, st.booleans(), st.none(), st.lists(model_numbers, max_size=2),
+)
+
+
+@given(conversion_inputs)
+@settings(max_examples=800, deadline=None)
+def test_to_number_is_the_rule_on_the_trimmed_display_form(value):
+    text = display(value)
+    by_rule = numbers.parse_by_rule(text.strip(WHITE_SPACE))
+    result = to_number(value)
+    if by_rule is None:
+        assert type(result) is Err and result.value == f"'{text}' ஒரு எண் அல்ல  ('{text}' is not a number)"
+    else:
+        assert type(result) is Ok and result.value.as_tuple() == by_rule.as_tuple()
+
+
+@given(st.one_of(model_numbers, conversion_inputs), st.one_of(st.integers(0, 30).map(D), conversion_inputs))
+@settings(max_examples=800, deadline=None)
+def test_round_converts_both_arguments_first(value, places):
+    # the rule: places and value go through §6.7's conversion, then round_places
+    whole_places = int(values.to_number(places))
+    try:
+        result = round_number(value, places)
+    except EtamilError as error:
+        assert error.message == ROUND_ERROR and not 0 <= whole_places <= 2**32 - 1
+        return
+    number = values.to_number(value)
+    expected = numbers.round_places(number, whole_places)
+    if number.is_zero() and number.is_signed():
+        expected = expected.copy_negate() if not expected.is_signed() else expected
+    assert result.as_tuple() == expected.as_tuple()

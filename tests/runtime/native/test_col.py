@@ -7,6 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from etamil_server.config import LimitSettings
+from etamil_server.runtime import limits
 from etamil_server.runtime.native import col
 
 DEADLINE = ("error", "DeadlineExceeded", "நிரல் நேர வரம்பைத் தாண்டியது  (the program ran past its deadline)")
@@ -44,6 +46,15 @@ def test_a_pad_that_never_lengthens_the_text_runs_until_the_deadline(twin, pad):
         assert outcome == DEADLINE
 
 
-def test_a_huge_repeat_stops_at_the_deadline(twin):
-    outcome, _ = twin.both("திரும்பச்செய்", "abc", D(10) ** 15, deadline=0.3)
-    assert outcome == DEADLINE
+def test_a_huge_repeat_stops_at_the_deadline_or_the_text_limit(twin):
+    # the definition adds a copy at a time and meets the deadline long before the text limit;
+    # the native knows the size first and refuses at once (runtime/limits.py)
+    natively, as_written = twin.both("திரும்பச்செய்", "abc", D(10) ** 15, deadline=0.3)
+    assert as_written == DEADLINE
+    assert natively[:2] == ("error", "LimitExceeded") and "(text too large: " in natively[2]
+    limits.apply(LimitSettings(max_text_bytes=0))  # no limit: the native runs to the deadline too
+    try:
+        natively, _ = twin.both("திரும்பச்செய்", "abc", D(10) ** 15, deadline=0.3)
+    finally:
+        limits.from_environment()
+    assert natively == DEADLINE
