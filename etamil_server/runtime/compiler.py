@@ -950,11 +950,11 @@ class _Generator:
             return _Code(f"_ops.div({left.text}, {right.text})", N)
         if op == "&":
             if left.kind == S and right.kind == S:
-                # the text limit (runtime/limits.py), written out: one len() in the common case
-                joined = self.temp()
-                pre.append(f"{joined} = {left.text} + {right.text}")
-                pre.append(f"if len({joined}) > _lim.quick_chars: _lim.text_too_large({joined})")
-                return _Code(joined, S, atom=True)
+                # the text limit (runtime/limits.py) before the join, written out
+                left, right = self.atom(left, pre), self.atom(right, pre)
+                pre.append(f"if len({left.text}) + len({right.text}) > _lim.quick_chars: "
+                           f"_lim.join_too_large({left.text}, {right.text})")
+                return _Code(f"({left.text} + {right.text})", S)
             return _Code(f"_ops.concat({left.text}, {right.text})", S)
         if op in ("==", "!="):
             if both_numbers or (left.kind == right.kind and left.kind in (S, B, NIL)):

@@ -83,10 +83,10 @@ def neg(a: Any) -> Decimal:
 
 
 def concat(a: Any, b: Any) -> str:
-    joined = display(a) + display(b)
-    if len(joined) > limits.quick_chars:
-        limits.text_too_large(joined)
-    return joined
+    a, b = display(a), display(b)
+    if len(a) + len(b) > limits.quick_chars:
+        limits.join_too_large(a, b)
+    return a + b
 
 
 # ------------------------------------------------------------------------------ comparison

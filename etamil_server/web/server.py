@@ -83,7 +83,8 @@ class Server:
         self.exit_status = 0
         execution = settings.execution
         limits.apply(settings.limits)  # the process's runs, handlers and timers alike
-        self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop)
+        self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop,
+                           inline_budget=execution.inline_budget_ms / 1000)
         access_log = None
         if settings.log.access_log:
             configure_access(settings.log.access_log)
