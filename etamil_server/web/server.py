@@ -40,6 +40,7 @@ from .accesslog import AccessLog
 from .app import App
 from .balance import PATIENCE, Share
 from .logs import ERROR_LOG, close_access, configure_access
+from .malloc import fix_mmap_threshold
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
 from .resources import close_databases, database_unavailable, database_usage
@@ -83,6 +84,7 @@ class Server:
         self.exit_status = 0
         execution = settings.execution
         limits.apply(settings.limits)  # the process's runs, handlers and timers alike
+        fix_mmap_threshold()  # a large text freed goes back to the system (web/malloc.py)
         self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop,
                            inline_budget=execution.inline_budget_ms / 1000)
         access_log = None
