@@ -21,7 +21,10 @@ appends a :class:`~etamil_server.runtime.context.BudgetMark` to its ``stop``, th
 held back, its response variables and uploads live in its context) and runs it again on the
 executor with what is left of the deadline. That is safe because such a handler reaches nothing
 outside the run but its printed text: no database, file, network, process or sleep (the compiler's
-``blocking``), and the non-blocking builtins only read (the clock, the environment, random keys).
+``blocking``), and the non-blocking builtins only read (the clock, the environment, random keys,
+the signing secret); of the two others, ``வெளியேறு`` ends the process (a run that reached it is
+not abandoned) and ``ரெடிஸ்_பிரி`` closes the run's own Redis connection, which only a blocking
+handler can have opened.
 
 The watchdog ticks every half budget while inline runs are coming (it counts them: one integer
 increment per run) and every 25 ms after a second without any, so an idle worker does not wake
