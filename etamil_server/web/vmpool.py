@@ -113,7 +113,7 @@ class Watchdog:
         self._thread.start()
 
     def _watch(self) -> None:
-        interval = self.interval
+        interval = self.quiet_interval
         seen = 0
         busy_until = 0.0
         while not self._stopping.wait(interval):

@@ -30,7 +30,7 @@ ceyal aazham(n) { qirumpu aazham(n + 1); }
 வழி பெறு, "/loop" { accu "loop printed"; i = 0; (mey) cuRRu { i = i + 1; } }
 வழி பெறு, "/recurse" { x = aazham(0); }
 வழி பெறு, "/nested" {
-    a = []; b = []; i = 0; (i < 50000) cuRRu { a = [a]; b = [b]; i = i + 1; }
+    a = []; b = []; i = 0; (i < 15000) cuRRu { a = [a]; b = [b]; i = i + 1; }
     பதில் 200, "same " & (a == b), {};
 }
 """
