@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="etamil-bench-metrics-"))
 
+from etamil_server.config import ExecutionSettings  # noqa: E402
 from etamil_server.web.accesslog import AccessLog  # noqa: E402
 from etamil_server.web.loading import load_app  # noqa: E402
 from etamil_server.web.metrics import Metrics  # noqa: E402
@@ -68,7 +69,8 @@ def main() -> None:
         path.write_text(PROGRAM, encoding="utf-8")
         app = load_app(str(path)).app
     loop = asyncio.new_event_loop()
-    pool = VmPool(4, 2, 30.0, loop)
+    # the server's default inline budget: its watchdog bookkeeping is on the hot path too
+    pool = VmPool(4, 2, 30.0, loop, inline_budget=ExecutionSettings.inline_budget_ms / 1000)
     metrics = Metrics()
     setups = {
         "metrics off, access log off": (None, None),

@@ -96,6 +96,50 @@ class NoHostServices:
 NO_HOST_SERVICES = NoHostServices()
 
 
+class BudgetMark:
+    """What the server's watchdog appends to ``stop`` when a run on the event loop has had its
+    budget (``web/vmpool.py``): ``started`` is when the run began (``time.monotonic``)."""
+
+    __slots__ = ("started",)
+
+    def __init__(self, started: float):
+        self.started = started
+
+
+class OverBudget(BaseException):
+    """Raised by :meth:`RunContext.stopped` for a :class:`BudgetMark`: not a program error but a
+    signal to whoever ran it (the server runs the handler again off the event loop). A
+    BaseException, so that no ``except Exception`` on the way swallows it."""
+
+    def __init__(self, started: float):
+        super().__init__(started)
+        self.started = started
+
+
+class HeldOutput:
+    """A run's printed text held back until the run ends (a run that may be abandoned and run
+    again must not have printed twice). Quacks like the text stream :meth:`RunContext.print`
+    writes to; :meth:`pass_on` writes what was held to the real stream, :meth:`drop` forgets it."""
+
+    __slots__ = ("parts", "write")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.write = self.parts.append
+
+    def flush(self) -> None:
+        return None  # the text goes out once, in pass_on
+
+    def pass_on(self, stream: TextIO) -> None:
+        if self.parts:
+            stream.write("".join(self.parts))
+            stream.flush()
+            self.parts.clear()
+
+    def drop(self) -> None:
+        self.parts.clear()
+
+
 class RunContext:
     """State of one run. ``stop`` is a list: anything appended to it stops the run at the next
     loop iteration or function call (how deadlines are enforced without a per-step clock read)."""
@@ -133,7 +177,11 @@ class RunContext:
         self.services.end_run(self)
 
     def stopped(self) -> None:
-        """Called by compiled code when ``stop`` is non-empty."""
+        """Called by compiled code when ``stop`` is non-empty: raises ``DeadlineExceeded`` (or
+        :class:`OverBudget` for the server's :class:`BudgetMark`)."""
+        reason = self.stop[0] if self.stop else None
+        if type(reason) is BudgetMark:
+            raise OverBudget(reason.started)
         message = self.stop_message or (
             "நிரல் நேர வரம்பைத் தாண்டியது  (the program ran past its deadline"
             + (f" of {self.deadline_seconds:g} s)" if self.deadline_seconds else ")")

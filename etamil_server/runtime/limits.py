@@ -8,22 +8,24 @@ reports like any other, and the process lives. The limits are read from the envi
 this module is imported (the command, every server and every worker alike) and can be set again
 with :func:`apply` (a server applies its :class:`~etamil_server.config.Settings`).
 
-The size of a text is what it takes in memory here: one byte a character for ASCII and Latin-1
-text, two for Tamil (and most other scripts), four once it holds a character beyond the Basic
-Multilingual Plane (an emoji), plus a few dozen bytes of header for a text that is not ASCII. It
-is read in O(1) (``sys.getsizeof``).
+The size of a text is what its characters take in memory here: one byte a character for ASCII
+and Latin-1 text, two for Tamil (and most other scripts), four once it holds a character beyond
+the Basic Multilingual Plane (an emoji). It is read in O(1), from ``len`` and the width CPython
+stores the text with.
 
 The contract for code that builds values:
 
-* a text that may have grown past its inputs (concatenation, join, replace, repeat, padding, a
-  file read, ...) goes through :func:`check_text`, which returns it or raises. Where a call
-  costs too much (generated code, a loop), the same check written out::
+* two texts about to be joined (``&``) are checked *before* the join, so the memory is never
+  taken: :func:`check_join`, or where a call costs too much (generated code) written out::
 
-      if len(t) > _lim.quick_chars: _lim.text_too_large(t)
+      if len(a) + len(b) > _lim.quick_chars: _lim.join_too_large(a, b)
 
   ``quick_chars`` is the longest text that cannot be over the limit whatever its characters, so
-  the common case costs one ``len`` and one comparison; :func:`text_too_large` does the exact
-  measure and raises only when the text really is over.
+  the common case costs two ``len`` and one comparison; :func:`join_too_large` does the exact
+  measure and raises only when the result really would be over.
+* a text built some other way that may have grown past its inputs (join, replace, upper-casing,
+  a file read, ...) goes through :func:`check_text`, which returns it or raises (the same quick
+  test first, :func:`text_too_large` behind it).
 * a text about to be built by repeating a piece is checked before it is built:
   :func:`check_repeat`.
 * an array or record about to hold ``n`` items: :func:`check_items` (``n`` known before building
@@ -41,8 +43,10 @@ from ..base.errors import EtamilError
 from ..config import ConfigError, LimitSettings, load_limit_settings
 
 _NO_LIMIT = sys.maxsize
-_EMPTY_TEXT = sys.getsizeof("")
 _WIDEST_CHARACTER = 4  # bytes a character can take in a Python text (UCS-4)
+# The header of a text that is not ASCII, by the width of its characters: CPython stores a text
+# of n characters of width w in header + (n + 1) * w bytes (PEP 393).
+_HEADERS = tuple((width, sys.getsizeof(sample) - 2 * width) for width, sample in ((4, "😀"), (2, "வ"), (1, "é")))
 
 max_text_bytes: int = LimitSettings.max_text_bytes
 max_items: int = LimitSettings.max_items
@@ -69,8 +73,31 @@ def from_environment() -> None:
 
 
 def text_size(text: str) -> int:
-    """The bytes ``text`` takes here (see the module docstring); exact for ASCII text."""
-    return sys.getsizeof(text) - _EMPTY_TEXT
+    """The bytes the characters of ``text`` take here (see the module docstring)."""
+    return len(text) * _width(text)
+
+
+def _width(text: str) -> int:
+    if text.isascii():
+        return 1
+    stored = sys.getsizeof(text)
+    for width, header in _HEADERS:
+        if stored == header + (len(text) + 1) * width:
+            return width
+    return _WIDEST_CHARACTER  # not a compact text (never made by us): count the most
+
+
+def check_join(a: str, b: str) -> None:
+    """Before ``a + b``: raises if the joined text would be over the limit."""
+    if len(a) + len(b) > quick_chars:
+        join_too_large(a, b)
+
+
+def join_too_large(a: str, b: str) -> None:
+    """The exact check behind the quick one of :func:`check_join`."""
+    size = (len(a) + len(b)) * max(_width(a), _width(b))  # the joined text takes the wider width
+    if size > max_text_bytes:
+        raise LimitExceeded(text_message(size))
 
 
 def check_text(text: str) -> str:
@@ -91,11 +118,9 @@ def check_repeat(piece: str, count: int) -> None:
     """Before building ``piece`` repeated ``count`` times: raises if the result would be over."""
     if len(piece) * count > quick_chars:
         one = text_size(piece)
-        per_copy = text_size(piece * 2) - one  # the headers cancel out: exact
-        if one + (count - 1) * per_copy > max_text_bytes:
+        if one * count > max_text_bytes:
             # the size of the first text over the limit, as a loop adding a copy at a time meets it
-            copies = 1 if one > max_text_bytes else (max_text_bytes - one) // per_copy + 2
-            raise LimitExceeded(text_message(one + (copies - 1) * per_copy))
+            raise LimitExceeded(text_message(one * (max_text_bytes // one + 1)))
 
 
 def check_items(count: int) -> None:

@@ -30,9 +30,9 @@ from time import monotonic
 from typing import Protocol
 
 from ..base.errors import DeadlineExceeded, EtamilExit
-from ..runtime.context import RunContext
+from ..runtime.context import HeldOutput, OverBudget, RunContext
 from .accesslog import AccessLog
-from .app import App
+from .app import App, Dispatch
 from .endpoints import ServerEndpoints
 from .logs import ERROR_LOG, handler_fields
 from .metrics import INTERNAL, OTHER_METHOD, REFUSED, Metrics, method_label, server_answer_label
@@ -46,6 +46,8 @@ from .vmpool import VmPool
 _HEAD_CACHE_SIZE = 512
 # seconds past the deadline before the loop answers for a handler that did not stop by itself
 _LATE_MARGIN = 1.0
+# the least deadline a handler moved off the loop gets for its second run (seconds)
+_LEAST_LEFT = 0.05
 
 
 def deadline_message(seconds: float) -> str:
@@ -107,6 +109,7 @@ class AppResponder:
         self._heads: dict[tuple, tuple[bytes, bool]] = {}
         self._cache_date: bytes | None = None
         self.late = error_response(503, error_body(deadline_message(deadline))) if deadline else None
+        self.held = HeldOutput()  # the printed text of the inline run (one at a time: the loop's)
 
     @property
     def busy(self) -> int:
@@ -129,27 +132,34 @@ class AppResponder:
             return response
         request.route = route.path
         if not route.blocking:
-            # inline on the loop thread: the pool's run_inline, written out (the hot path)
+            # inline on the loop thread: the pool's run_inline, written out (the hot path), with
+            # the printed text held back until the run ends (it may be run again, see below)
             pool = self.pool
             watchdog = pool.watchdog
             ctx = pool.acquire()
-            watchdog.arm(ctx)
+            stream = ctx.stdout
+            held = self.held
+            ctx.stdout = held
+            watchdog.arm_inline(ctx)
             try:
-                return app.run_route(dispatch, request, ctx)
+                response = app.run_route(dispatch, request, ctx)
+            except OverBudget as spent:
+                # it held the loop past its budget: what it did is dropped (the text it printed,
+                # its response variables with its context) and it runs again on the executor
+                held.drop()
+                return self._threaded(dispatch, request, self._left(spent.started))
             except EtamilExit as exc:
+                held.pass_on(stream)
                 self.hub.exit_process(exc.status)
                 return self.failed
             finally:
-                watchdog.disarm(ctx)
+                watchdog.disarm_inline(ctx)
+                ctx.stdout = stream
                 pool.give_back(ctx)
-        if self.pool.in_executor >= self.max_concurrency:
-            return self.overloaded
-        inner = self.pool.submit(lambda ctx: app.run_route(dispatch, request, ctx))
-        self.in_flight += 1
-        outer = self.loop.create_future()
-        timer = self.loop.call_later(self.deadline + _LATE_MARGIN, self._too_late, outer) if self.deadline else None
-        inner.add_done_callback(lambda done: self._settle(outer, done, timer, request))
-        return outer
+            if held.parts:
+                held.pass_on(stream)
+            return response
+        return self._threaded(dispatch, request, self.deadline)
 
     def render(
         self, request: Request, response: Response, keep_alive: bool, peer: str | None = None
@@ -236,6 +246,32 @@ class AppResponder:
         return self.failed
 
     # ------------------------------------------------------------------ threaded handlers
+
+    def _threaded(self, dispatch: Dispatch, request: Request, deadline: float) -> Response | asyncio.Future:
+        """Run the route on the executor with ``deadline`` seconds left of the handler deadline
+        (0: none); past them by the margin the loop answers 503 itself."""
+        if self.pool.in_executor >= self.max_concurrency:
+            return self.overloaded
+        app = self.app
+        full = self.deadline
+
+        def run(ctx: RunContext) -> Response:
+            ctx.deadline_seconds = full  # a run moved off the loop reports the deadline it was given
+            return app.run_route(dispatch, request, ctx)
+
+        inner = self.pool.submit(run, deadline)
+        self.in_flight += 1
+        outer = self.loop.create_future()
+        timer = self.loop.call_later(deadline + _LATE_MARGIN, self._too_late, outer) if full else None
+        inner.add_done_callback(lambda done: self._settle(outer, done, timer, request))
+        return outer
+
+    def _left(self, started: float) -> float:
+        """What is left of the deadline of a run that started at ``started`` (at least a little,
+        so the run again gets its chance to answer; 0: no deadline)."""
+        if not self.deadline:
+            return 0.0
+        return max(self.deadline - (monotonic() - started), _LEAST_LEFT)
 
     def _settle(
         self, outer: asyncio.Future, inner: asyncio.Future, timer: asyncio.TimerHandle | None, request: Request

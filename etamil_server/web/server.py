@@ -43,6 +43,7 @@ from .accesslog import AccessLog
 from .app import App
 from .balance import Share
 from .logs import ERROR_LOG, close_access, configure_access
+from .malloc import fix_mmap_threshold
 from .metrics import Metrics, WorkerSample
 from .protocol import HttpProtocol
 from .resources import close_databases, database_failure_since, database_unavailable, database_usage
@@ -87,7 +88,9 @@ class Server:
         self.exit_status = 0
         execution = settings.execution
         limits.apply(settings.limits)  # the process's runs, handlers and timers alike
-        self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop)
+        fix_mmap_threshold()  # a large text freed goes back to the system (web/malloc.py)
+        self.pool = VmPool(execution.pool_size, execution.executor_threads, execution.handler_deadline, self.loop,
+                           inline_budget=execution.inline_budget_ms / 1000)
         access_log = None
         if settings.log.access_log:
             configure_access(settings.log.access_log)

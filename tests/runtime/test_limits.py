@@ -45,6 +45,8 @@ def run(source: str) -> tuple[str, str | None]:
 
 def test_the_check_measures_the_text_in_memory():
     assert limits.text_size("a" * 100) == 100
+    assert limits.text_size("é" * 100) == 100 and limits.text_size("வ" * 100) == 200
+    assert limits.text_size("a😀") == 8
     limits.check_text("a" * TEXT_LIMIT)
     with pytest.raises(limits.LimitExceeded) as error:
         limits.check_text("a" * (TEXT_LIMIT + 1))
@@ -53,9 +55,19 @@ def test_the_check_measures_the_text_in_memory():
         f"(text too large: {TEXT_LIMIT + 1} bytes, the limit is {TEXT_LIMIT}; ETAMIL_MAX_TEXT_BYTES raises it)"
     )
     # Tamil takes two bytes a character: half as many characters reach the limit
-    limits.check_text("வ" * (TEXT_LIMIT // 2 - 40))
+    limits.check_text("வ" * (TEXT_LIMIT // 2))
     with pytest.raises(limits.LimitExceeded):
         limits.check_text("வ" * (TEXT_LIMIT // 2 + 1))
+
+
+def test_a_join_is_measured_before_it_is_built():
+    limits.check_join("a" * (TEXT_LIMIT // 2), "b" * (TEXT_LIMIT // 2))
+    with pytest.raises(limits.LimitExceeded) as error:
+        limits.check_join("a" * (TEXT_LIMIT // 2), "வ" * 10)  # the result is two bytes a character
+    assert f"text too large: {(TEXT_LIMIT // 2 + 10) * 2} bytes" in error.value.message
+    with pytest.raises(limits.LimitExceeded) as error:
+        limits.check_repeat("ab", TEXT_LIMIT)  # the first text over the limit a loop would meet
+    assert f"text too large: {TEXT_LIMIT + 2} bytes" in error.value.message
 
 
 def test_zero_means_no_limit():
