@@ -83,11 +83,15 @@ def neg(a: Any) -> Decimal:
 
 
 def concat(a: Any, b: Any) -> str:
-    # texts, the common operands, are their own display form: no call for them
-    joined = (a if type(a) is str else display(a)) + (b if type(b) is str else display(b))
-    if len(joined) > limits.quick_chars:
-        limits.text_too_large(joined)
-    return joined
+    # texts, the common operands, are their own display form: no call for them; the limit is
+    # checked before the join, so a text past it is never built (runtime/limits.py)
+    if type(a) is not str:
+        a = display(a)
+    if type(b) is not str:
+        b = display(b)
+    if len(a) + len(b) > limits.quick_chars:
+        limits.join_too_large(a, b)
+    return a + b
 
 
 # ------------------------------------------------------------------------------ comparison

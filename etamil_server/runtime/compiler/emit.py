@@ -618,15 +618,18 @@ class Emitter:
         """``left & right``: the two display forms joined (LANGUAGE.md §7.1). The one place
         concatenation is emitted: an operand whose kind is known is written as its display form
         in place (a text is its own), any other goes through ``ops.concat``; both keep the text
-        limit (runtime/limits.py), here written out: one ``len`` in the common case. ``left``
+        limit (runtime/limits.py), here written out: two ``len`` in the common case. ``left``
         and ``right`` may be unboxed."""
         shown_left, shown_right = _display_text(left), _display_text(right)
         if shown_left is None or shown_right is None:
             return Code(f"_ops.concat({self.box(left).text}, {self.box(right).text})", S)
-        joined = self.temp()
-        pre.append(f"{joined} = {shown_left} + {shown_right}")
-        pre.append(f"if len({joined}) > _lim.quick_chars: _lim.text_too_large({joined})")
-        return Code(joined, S, atom=True)
+        # checked before the join, so a text past the limit is never built
+        left_text, right_text = self.temp(), self.temp()
+        pre.append(f"{left_text} = {shown_left}")
+        pre.append(f"{right_text} = {shown_right}")
+        pre.append(f"if len({left_text}) + len({right_text}) > _lim.quick_chars: "
+                   f"_lim.join_too_large({left_text}, {right_text})")
+        return Code(f"({left_text} + {right_text})", S)
 
     def rounding(self, value: Code, places: ast.Expr) -> Code | None:
         """``வட்டமிடு(number, literal)``: no conversions to make, so ``round_decimal`` directly
