@@ -185,6 +185,8 @@ class LoadGen:
         self.timeout = timeout
         self.phase = ""
         self._attempts: list[Attempt] = []
+        self._counts: collections.Counter = collections.Counter()  # by outcome, kept as they end
+        self._error: BaseException | None = None  # a failure of the generator itself
         self._taken = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -220,6 +222,8 @@ class LoadGen:
         if not self._finished.is_set():
             raise AssertionError(f"the load generator did not stop within {limit:.0f} s")
         self._thread.join(5)
+        if self._error is not None:
+            raise AssertionError(f"the load generator failed: {self._error!r}") from self._error
         return self.summary()
 
     @property
@@ -256,7 +260,7 @@ class LoadGen:
 
     def count_of(self, outcome: str) -> int:
         with self._lock:
-            return sum(1 for attempt in self._attempts if attempt.outcome == outcome)
+            return self._counts[outcome]
 
     def losses(self) -> list[Attempt]:
         return [attempt for attempt in self.attempts() if attempt.outcome == LOSS]
@@ -285,6 +289,8 @@ class LoadGen:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._main())
+        except BaseException as exc:  # reported by wait(), not lost in a thread
+            self._error = exc
         finally:
             self._loop.close()
             self._finished.set()
@@ -297,9 +303,24 @@ class LoadGen:
         # clients may be added later (a ramp): until the generator is done, even with none
         while self._tasks or self._going():
             if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=0.1)
+                done, _ = await asyncio.wait(list(self._tasks), timeout=0.1)
+                failures = [task.exception() for task in done if not task.cancelled() and task.exception()]
+                if failures:  # a client that failed (not an outcome: a bug) ends the run
+                    await self._cancel_clients()
+                    raise failures[0]
             else:
                 await asyncio.sleep(0.05)
+
+    async def _cancel_clients(self) -> None:
+        """Cancel the other clients and collect what they raised. An exception left unretrieved
+        is logged, traceback and all, from this thread when the loop closes; Python 3.11 parses
+        source lines to format a traceback, and doing so here while the test's thread did too
+        broke the interpreter's parser state for the rest of the session (a SystemError, "AST
+        constructor recursion depth mismatch", at pytest's next import)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _spawn(self, count: int) -> None:
         for _ in range(count):
@@ -330,6 +351,7 @@ class LoadGen:
         attempt.raw = b""  # thousands of attempts are kept: not their requests
         with self._lock:
             self._attempts.append(attempt)
+            self._counts[outcome] += 1
 
     async def _connect(self, attempt: Attempt):
         """(reader, writer), or None with ``attempt`` recorded as refused or unconnected."""

@@ -202,3 +202,12 @@ def test_phases_and_added_clients(tiny):
     assert {a.client for a in load.attempts("one")} == {0}
     assert {a.client for a in load.attempts("three")} == {0, 1, 2}
     assert summary.losses == 0 and summarise(load.attempts("three")).answered > 0
+
+
+def test_a_failure_of_the_generator_itself_is_reported_not_lost(tiny):
+    def broken(index: int) -> bytes:
+        raise KeyError("no such request")
+
+    load = LoadGen(tiny("ok").port, broken, connections=2, count=5).start()
+    with pytest.raises(AssertionError, match="the load generator failed: KeyError"):
+        load.wait()
