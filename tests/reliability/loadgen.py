@@ -77,6 +77,7 @@ class Attempt:
     error: str | None = None
     reused: int = 0  # answers its connection carried before it
     local_port: int | None = None
+    connected: float | None = None  # when its connection was established (None: never)
     raw: bytes = field(default=b"", repr=False)  # the request, until it is recorded
 
     @property
@@ -170,7 +171,7 @@ class LoadGen:
         duration: float | None = None,
         count: int | None = None,
         schedule: Sequence[float] | None = None,
-        timeout: float = 10.0,
+        timeout: float = 30.0,  # seconds for a connect, and for an answer once the request is sent
         host: str = "127.0.0.1",
     ):
         if duration is None and count is None and schedule is None:
@@ -373,11 +374,11 @@ class LoadGen:
                 attempt = self._take(client)
                 continue
             reader, writer = connected
-            port = _local_port(writer)
+            port, since = _local_port(writer), time.monotonic()
             answered = 0
             try:
                 while attempt is not None:
-                    attempt.local_port = port
+                    attempt.local_port, attempt.connected = port, since
                     attempt.reused = answered
                     closes = await self._exchange(attempt, reader, writer)
                     if attempt.outcome != ANSWERED:
@@ -426,7 +427,7 @@ class LoadGen:
         if connected is None:
             return
         reader, writer = connected
-        attempt.local_port = _local_port(writer)
+        attempt.local_port, attempt.connected = _local_port(writer), time.monotonic()
         try:
             await self._exchange(attempt, reader, writer)
         finally:
