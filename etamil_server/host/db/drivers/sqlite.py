@@ -4,6 +4,7 @@ numbers bound as their text, numeric-looking text read back as numbers."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,8 @@ from ..convert import number_from_float
 from .base import GRAVEYARD, Row
 
 _SQLITE_ERROR = 1  # the primary result code of "SQL error or missing database"
+_BUSY_TIMEOUT = 5.0  # sqlite3.connect's default busy timeout, which we keep
+_LOCKED_PAUSE = 0.005  # seconds between tries of a statement SQLite will not wait for itself
 
 
 def _bind(value: Any) -> Any:
@@ -182,4 +185,22 @@ def _use_wal(raw: sqlite3.Connection) -> None:
     mode is stored in the file, so this is a no-op after the first connection; a database that
     cannot switch (in memory, read-only) keeps its journal. ``synchronous`` stays FULL: a commit
     that was answered survives a power loss."""
-    raw.execute("PRAGMA journal_mode=WAL").close()
+    _waiting_out_a_writer(raw, "PRAGMA journal_mode=WAL").close()
+
+
+def _waiting_out_a_writer(raw: sqlite3.Connection, sql: str) -> sqlite3.Cursor:
+    """``raw.execute(sql)``, retried while another connection is in the middle of a write.
+
+    The switch of a file's journal mode fails at once with "database is locked" while another
+    connection holds its write (RESERVED) lock: SQLite does not call the busy handler there. On
+    a fresh file that is a server's first requests: two workers open the file together, one
+    creates the table, the other's switch fails, and its request got a 500 (seen in the
+    reliability suite's HUP scenario). The wait is bounded by the busy timeout connections keep."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            return raw.execute(sql)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_LOCKED_PAUSE)
