@@ -13,8 +13,10 @@ Every attempt ends in exactly one outcome:
 
 A loss says how it ended (``error``), how many answers its connection had carried before it
 (``reused``; 0 with nothing received means the connection may never have left the kernel's
-listen queue) and the client port of its connection (``local_port``: which worker held it, see
-``bench.loadtest_procs.connection_owners``). Each attempt has its latency (from the first byte
+listen queue), the client port of its connection (``local_port``: which worker held it, see
+``bench.loadtest_procs.connection_owners``) and when that connection was made (``connected``).
+Each attempt has its phase (the label of :meth:`LoadGen.mark` when it was taken), its latency
+(from the first byte
 written to the last byte read) and, for a write, the key it carries (``Planned.write``, e.g. the
 unique note of a ledger entry) so a test can compare what was answered 2xx with what a database
 holds.
@@ -26,8 +28,9 @@ Two shapes of load:
 * open loop (``schedule=``): one request per scheduled moment (seconds from the start), each on
   a connection of its own, sent at its moment whatever the server is doing.
 
-A generator stops by itself: after ``duration`` seconds or ``count`` attempts (one of them is
-required; ``LIMIT`` caps both), or when the test calls :meth:`LoadGen.stop`. Responses are parsed
+A generator stops by itself: after ``duration`` seconds, ``count`` attempts or its schedule (one
+of them is required; ``LIMIT`` caps the time), or when the test calls :meth:`LoadGen.stop`.
+Closed-loop clients can be added while it runs (:meth:`LoadGen.add_connections`, a ramp). Responses are parsed
 by ``bench.loadtest_client.read_answer`` (the load test's client).
 """
 
