@@ -13,8 +13,10 @@ Every attempt ends in exactly one outcome:
 
 A loss says how it ended (``error``), how many answers its connection had carried before it
 (``reused``; 0 with nothing received means the connection may never have left the kernel's
-listen queue) and the client port of its connection (``local_port``: which worker held it, see
-``bench.loadtest_procs.connection_owners``). Each attempt has its latency (from the first byte
+listen queue), the client port of its connection (``local_port``: which worker held it, see
+``bench.loadtest_procs.connection_owners``) and when that connection was made (``connected``).
+Each attempt has its phase (the label of :meth:`LoadGen.mark` when it was taken), its latency
+(from the first byte
 written to the last byte read) and, for a write, the key it carries (``Planned.write``, e.g. the
 unique note of a ledger entry) so a test can compare what was answered 2xx with what a database
 holds.
@@ -26,8 +28,9 @@ Two shapes of load:
 * open loop (``schedule=``): one request per scheduled moment (seconds from the start), each on
   a connection of its own, sent at its moment whatever the server is doing.
 
-A generator stops by itself: after ``duration`` seconds or ``count`` attempts (one of them is
-required; ``LIMIT`` caps both), or when the test calls :meth:`LoadGen.stop`. Responses are parsed
+A generator stops by itself: after ``duration`` seconds, ``count`` attempts or its schedule (one
+of them is required; ``LIMIT`` caps the time), or when the test calls :meth:`LoadGen.stop`.
+Closed-loop clients can be added while it runs (:meth:`LoadGen.add_connections`, a ramp). Responses are parsed
 by ``bench.loadtest_client.read_answer`` (the load test's client).
 """
 
@@ -77,6 +80,7 @@ class Attempt:
     error: str | None = None
     reused: int = 0  # answers its connection carried before it
     local_port: int | None = None
+    connected: float | None = None  # when its connection was established (None: never)
     raw: bytes = field(default=b"", repr=False)  # the request, until it is recorded
 
     @property
@@ -170,7 +174,7 @@ class LoadGen:
         duration: float | None = None,
         count: int | None = None,
         schedule: Sequence[float] | None = None,
-        timeout: float = 10.0,
+        timeout: float = 30.0,  # seconds for a connect, and for an answer once the request is sent
         host: str = "127.0.0.1",
     ):
         if duration is None and count is None and schedule is None:
@@ -185,6 +189,8 @@ class LoadGen:
         self.timeout = timeout
         self.phase = ""
         self._attempts: list[Attempt] = []
+        self._counts: collections.Counter = collections.Counter()  # by outcome, kept as they end
+        self._error: BaseException | None = None  # a failure of the generator itself
         self._taken = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -220,6 +226,8 @@ class LoadGen:
         if not self._finished.is_set():
             raise AssertionError(f"the load generator did not stop within {limit:.0f} s")
         self._thread.join(5)
+        if self._error is not None:
+            raise AssertionError(f"the load generator failed: {self._error!r}") from self._error
         return self.summary()
 
     @property
@@ -256,7 +264,7 @@ class LoadGen:
 
     def count_of(self, outcome: str) -> int:
         with self._lock:
-            return sum(1 for attempt in self._attempts if attempt.outcome == outcome)
+            return self._counts[outcome]
 
     def losses(self) -> list[Attempt]:
         return [attempt for attempt in self.attempts() if attempt.outcome == LOSS]
@@ -285,6 +293,8 @@ class LoadGen:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._main())
+        except BaseException as exc:  # reported by wait(), not lost in a thread
+            self._error = exc
         finally:
             self._loop.close()
             self._finished.set()
@@ -297,9 +307,24 @@ class LoadGen:
         # clients may be added later (a ramp): until the generator is done, even with none
         while self._tasks or self._going():
             if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=0.1)
+                done, _ = await asyncio.wait(list(self._tasks), timeout=0.1)
+                failures = [task.exception() for task in done if not task.cancelled() and task.exception()]
+                if failures:  # a client that failed (not an outcome: a bug) ends the run
+                    await self._cancel_clients()
+                    raise failures[0]
             else:
                 await asyncio.sleep(0.05)
+
+    async def _cancel_clients(self) -> None:
+        """Cancel the other clients and collect what they raised. An exception left unretrieved
+        is logged, traceback and all, from this thread when the loop closes; Python 3.11 parses
+        source lines to format a traceback, and doing so here while the test's thread did too
+        broke the interpreter's parser state for the rest of the session (a SystemError, "AST
+        constructor recursion depth mismatch", at pytest's next import)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _spawn(self, count: int) -> None:
         for _ in range(count):
@@ -330,6 +355,7 @@ class LoadGen:
         attempt.raw = b""  # thousands of attempts are kept: not their requests
         with self._lock:
             self._attempts.append(attempt)
+            self._counts[outcome] += 1
 
     async def _connect(self, attempt: Attempt):
         """(reader, writer), or None with ``attempt`` recorded as refused or unconnected."""
@@ -351,11 +377,11 @@ class LoadGen:
                 attempt = self._take(client)
                 continue
             reader, writer = connected
-            port = _local_port(writer)
+            port, since = _local_port(writer), time.monotonic()
             answered = 0
             try:
                 while attempt is not None:
-                    attempt.local_port = port
+                    attempt.local_port, attempt.connected = port, since
                     attempt.reused = answered
                     closes = await self._exchange(attempt, reader, writer)
                     if attempt.outcome != ANSWERED:
@@ -404,7 +430,7 @@ class LoadGen:
         if connected is None:
             return
         reader, writer = connected
-        attempt.local_port = _local_port(writer)
+        attempt.local_port, attempt.connected = _local_port(writer), time.monotonic()
         try:
             await self._exchange(attempt, reader, writer)
         finally:

@@ -45,6 +45,7 @@ def versions(load: LoadGen, phase: str | None = None) -> list[str]:
     for attempt in load.attempts(phase):
         if attempt.outcome != "answered":
             continue
+        assert attempt.status == 200, (attempt.status, attempt.headers, attempt.body)
         answer = json.loads(attempt.body)
         parts = {answer["prelude"], answer["module"], answer["route"], attempt.headers["x-release"]}
         assert len(parts) == 1, f"an answer from a half-loaded program: {answer} X-Release {attempt.headers['x-release']}"

@@ -129,6 +129,7 @@ def test_a_refused_connect_is_not_a_loss():
     load = LoadGen(closed_port(), get_request("/"), connections=1, count=3).start()
     load.wait()
     assert [attempt.outcome for attempt in load.attempts()] == [REFUSED] * 3
+    assert [attempt.connected for attempt in load.attempts()] == [None] * 3
 
 
 def test_a_request_on_a_connection_closed_without_an_answer_is_a_loss(tiny):
@@ -139,6 +140,8 @@ def test_a_request_on_a_connection_closed_without_an_answer_is_a_loss(tiny):
     # each connection answers one request and drops the next: the client reconnects after a loss
     assert outcomes == [(ANSWERED, 0), (LOSS, 1), (ANSWERED, 0), (LOSS, 1)]
     assert all(attempt.local_port for attempt in load.losses())
+    first, second = load.attempts()[:2]  # one connection: made once, before either was sent
+    assert first.connected == second.connected <= first.began < second.began
 
 
 def test_half_a_response_is_a_loss(tiny):
@@ -202,3 +205,12 @@ def test_phases_and_added_clients(tiny):
     assert {a.client for a in load.attempts("one")} == {0}
     assert {a.client for a in load.attempts("three")} == {0, 1, 2}
     assert summary.losses == 0 and summarise(load.attempts("three")).answered > 0
+
+
+def test_a_failure_of_the_generator_itself_is_reported_not_lost(tiny):
+    def broken(index: int) -> bytes:
+        raise KeyError("no such request")
+
+    load = LoadGen(tiny("ok").port, broken, connections=2, count=5).start()
+    with pytest.raises(AssertionError, match="the load generator failed: KeyError"):
+        load.wait()

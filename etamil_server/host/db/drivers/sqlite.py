@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from .sqlite_gate import WriteGate, gate_for, reads_only
 _SQLITE_ERROR = 1  # the primary result code of "SQL error or missing database"
 _BUSY_TIMEOUT = 5.0  # sqlite3.connect's default busy timeout, which we keep
 _UNGATED = nullcontext()
+_LOCKED_PAUSE = 0.005  # seconds between tries of a statement SQLite will not wait for itself
 
 
 def _bind(value: Any) -> Any:
@@ -198,9 +200,27 @@ def _use_wal(raw: sqlite3.Connection) -> bool:
     mode is stored in the file, so this is a no-op after the first connection; a database that
     cannot switch (in memory, read-only) keeps its journal. ``synchronous`` stays FULL: a commit
     that was answered survives a power loss. True when the file is in WAL mode now."""
-    cursor = raw.execute("PRAGMA journal_mode=WAL")
+    cursor = _waiting_out_a_writer(raw, "PRAGMA journal_mode=WAL")
     try:
         row = cursor.fetchone()
     finally:
         cursor.close()
     return row is not None and str(row[0]).lower() == "wal"
+
+
+def _waiting_out_a_writer(raw: sqlite3.Connection, sql: str) -> sqlite3.Cursor:
+    """``raw.execute(sql)``, retried while another connection is in the middle of a write.
+
+    The switch of a file's journal mode fails at once with "database is locked" while another
+    connection holds its write (RESERVED) lock: SQLite does not call the busy handler there. On
+    a fresh file that is a server's first requests: two workers open the file together, one
+    creates the table, the other's switch fails, and its request got a 500 (seen in the
+    reliability suite's HUP scenario). The wait is bounded by the busy timeout connections keep."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            return raw.execute(sql)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_LOCKED_PAUSE)

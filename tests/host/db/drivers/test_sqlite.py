@@ -338,6 +338,35 @@ def test_a_file_database_opens_in_the_configured_journal_mode(tmp_path, journal,
         connection.close()
 
 
+def test_the_switch_to_wal_waits_for_a_writer_on_a_fresh_file(tmp_path):
+    """Two workers' first requests on a fresh file: one is writing (it holds the RESERVED lock)
+    while the other's connection switches the journal mode, which SQLite refuses at once with
+    "database is locked" instead of waiting. The switch waits for the writer."""
+    import sqlite3
+    import threading
+
+    from etamil_server.config import DatabaseSettings
+    from etamil_server.host.db.drivers.sqlite import SqliteDriver
+
+    path = str(tmp_path / "fresh.db")
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    done = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    done.start()
+    try:
+        connection = SqliteDriver().connect(path, DatabaseSettings(sqlite_journal="wal"))
+        try:
+            assert connection.query("PRAGMA journal_mode", []) == [{"journal_mode": "wal"}]
+            assert connection.query("SELECT x FROM t", []) == [{"x": 1}]
+        finally:
+            connection.close()
+    finally:
+        done.join()
+        writer.close()
+
+
 def test_wal_leaves_a_memory_database_alone():
     from etamil_server.config import DatabaseSettings
     from etamil_server.host.db.drivers.sqlite import SqliteDriver
