@@ -43,7 +43,9 @@ def test_after_a_burst_the_next_keep_alive_clients_split_evenly(gunicorn, number
 
 
 def test_a_stuck_worker_neither_starves_new_connections_nor_keeps_the_imbalance(gunicorn):
-    server = gunicorn(PROGRAM, env={"ETAMIL_HANDLER_DEADLINE": "3"}).wait_ready()
+    # the inline budget would hand the spin to the executor after 5 ms and free the loop: with no
+    # budget the spinning worker is really stuck, as a worker in a C call or a long GC pause is
+    server = gunicorn(PROGRAM, env={"ETAMIL_HANDLER_DEADLINE": "3", "ETAMIL_INLINE_BUDGET_MS": "0"}).wait_ready()
     workers = server.workers()
     spinner = socket.create_connection(("127.0.0.1", server.port), timeout=WAIT)
     spinner.sendall(b"GET /spin HTTP/1.1\r\nHost: t\r\n\r\n")

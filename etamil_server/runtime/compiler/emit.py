@@ -623,13 +623,22 @@ class Emitter:
         shown_left, shown_right = _display_text(left), _display_text(right)
         if shown_left is None or shown_right is None:
             return Code(f"_ops.concat({self.box(left).text}, {self.box(right).text})", S)
-        # checked before the join, so a text past the limit is never built
-        left_text, right_text = self.temp(), self.temp()
-        pre.append(f"{left_text} = {shown_left}")
-        pre.append(f"{right_text} = {shown_right}")
+        # checked before the join, so a text past the limit is never built; a text operand that
+        # is already a name is used as it is (a temporary would keep its old value alive until
+        # the next join: with a text doubled in a loop, half as much memory again)
+        left_text = self.shown(left, shown_left, pre)
+        right_text = self.shown(right, shown_right, pre)
         pre.append(f"if len({left_text}) + len({right_text}) > _lim.quick_chars: "
                    f"_lim.join_too_large({left_text}, {right_text})")
         return Code(f"({left_text} + {right_text})", S)
+
+    def shown(self, code: Code, shown: str, pre: list[str]) -> str:
+        """A name (or constant) holding ``shown``, the display form of ``code``, evaluated once."""
+        if code.kind == S and (code.atom or code.constant):
+            return shown
+        name = self.temp()
+        pre.append(f"{name} = {shown}")
+        return name
 
     def rounding(self, value: Code, places: ast.Expr) -> Code | None:
         """``வட்டமிடு(number, literal)``: no conversions to make, so ``round_decimal`` directly
