@@ -20,3 +20,13 @@ def server_log():
     yield
     logs.configure(handlers=[])
     logs.ERROR_LOG.propagate = True
+
+
+@pytest.fixture
+def h():
+    """A protocol on a fake transport (``protocol_fakes.Harness``), default limits."""
+    from protocol_fakes import Harness
+
+    harness = Harness()
+    yield harness
+    harness.close()

@@ -7,13 +7,6 @@ import pytest
 from protocol_fakes import GET, Harness, response_bodies
 
 
-@pytest.fixture
-def h():
-    harness = Harness()
-    yield harness
-    harness.close()
-
-
 def test_a_simple_request_is_answered_and_the_connection_stays_open(h):
     h.feed(GET)
     assert response_bodies(h.out) == [b"GET /a?x=1 "]
