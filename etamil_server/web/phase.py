@@ -28,6 +28,10 @@ class Phase(enum.Enum):
     CLOSING = "closing"  # the last response is written; waiting for the socket to close
     CLOSED = "closed"  # connection_lost has run
 
+    # members are singletons: hash them by identity in C, not by name in Python (Enum's
+    # __hash__), since the table is looked up a few times per request
+    __hash__ = object.__hash__
+
 
 class Event(enum.Enum):
     BEGIN = "begin"  # the first byte of a request line
@@ -36,6 +40,8 @@ class Event(enum.Enum):
     STOP = "stop"  # parse no more input
     CLOSE = "close"  # close after what is written
     LOST = "lost"  # the transport reported the connection gone
+
+    __hash__ = object.__hash__
 
 
 class PhaseError(RuntimeError):

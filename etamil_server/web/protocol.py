@@ -57,7 +57,7 @@ from ..config import HttpSettings
 from .flow import FlowControl
 from .incoming import KNOWN_METHODS, MORE, NO_BODY, NOT_A_METHOD, Incoming, head_problem, method_word
 from .logs import ERROR_LOG
-from .phase import READING, Event, Phase, advance
+from .phase import READING, TRANSITIONS, Event, Phase, advance
 from .request import Request
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -66,6 +66,9 @@ _BLANK = b"\r\n\r\n"  # ends a header block, and a chunked body (after its last 
 _HEAD_SLACK = 1024  # the request line's method and version, beyond max_target + max_header
 
 IDLE, HEAD, BODY, DONE, CLOSING, CLOSED = Phase.IDLE, Phase.HEAD, Phase.BODY, Phase.DONE, Phase.CLOSING, Phase.CLOSED
+# the three moves every request makes, looked up in the table without a call (a KeyError is the
+# same defect as advance()'s PhaseError, reported by _parse as a failed callback)
+_ON_BEGIN, _ON_HEADERS, _ON_COMPLETE = Event.BEGIN, Event.HEADERS, Event.COMPLETE
 
 
 class Responder(Protocol):
@@ -198,7 +201,7 @@ class HttpProtocol(asyncio.Protocol):
             data = data.lstrip(b"\r\n")
             if not data:
                 return data
-        self.phase = advance(IDLE, Event.BEGIN)
+        self.phase = TRANSITIONS[IDLE][_ON_BEGIN]
         self.incoming = None
         self._word_pending = True
         self._held = self._tail = b""
@@ -328,7 +331,7 @@ class HttpProtocol(asyncio.Protocol):
             incoming.expect = value
 
     def on_headers_complete(self) -> None:
-        self.phase = advance(self.phase, Event.HEADERS)
+        self.phase = TRANSITIONS[self.phase][_ON_HEADERS]
         incoming = self.incoming
         assert incoming is not None
         incoming.version = self.parser.get_http_version()
@@ -358,7 +361,7 @@ class HttpProtocol(asyncio.Protocol):
             incoming.body.append(body)
 
     def on_message_complete(self) -> None:
-        self.phase = advance(self.phase, Event.COMPLETE)
+        self.phase = TRANSITIONS[self.phase][_ON_COMPLETE]
         self.continue_wanted = False
         incoming, self.incoming = self.incoming, None
         assert incoming is not None
@@ -435,7 +438,7 @@ class HttpProtocol(asyncio.Protocol):
             # answer everything already received, then close after the last of it
             keep_alive = keep_alive and bool(self.queue)
         data, keep_alive = self.responder.render(request, response, keep_alive, self.peer)
-        self._write(data)
+        self.flow.write(data)  # the transport is there: _on_done returns early without it
         if not keep_alive:
             self._close()
         else:
