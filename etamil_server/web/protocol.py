@@ -440,7 +440,10 @@ class HttpProtocol(asyncio.Protocol):
         data, keep_alive = self.responder.render(request, response, keep_alive, self.peer)
         self.flow.write(data)  # the transport is there: _on_done returns early without it
         if not keep_alive:
-            self._close()
+            # linger unless the client has finished sending: it may have pipelined more behind
+            # this request, and closing on unread input resets the connection, which can destroy
+            # this answer before the client reads it
+            self._close(linger=self.phase is not DONE)
         else:
             self.idle_since = self.hub.clock
 

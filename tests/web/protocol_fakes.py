@@ -118,6 +118,12 @@ class Harness:
         self.loop.run_until_complete(asyncio.sleep(seconds))
 
     @property
+    def ended(self) -> bool:
+        """The server is done with the connection: closed, or half-closed (lingering: reading and
+        dropping what the client still sends until it closes too)."""
+        return self.transport.closed or self.transport.eof_written
+
+    @property
     def out(self) -> bytes:
         return bytes(self.transport.written)
 

@@ -46,17 +46,17 @@ def test_connection_close_is_honoured_and_nothing_after_it_is_answered(h):
     h.feed(b"GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
     assert response_bodies(h.out) == [b"GET /a "]
     assert b"Connection: close" in h.out
-    assert h.transport.closed
+    assert h.ended
     assert len(h.responder.handled) == 1
 
 
 def test_http_1_0_closes_unless_keep_alive_is_asked_for(h):
     h.feed(b"GET /a HTTP/1.0\r\n\r\n")
-    assert h.transport.closed
+    assert h.ended
     assert h.responder.handled[0].http_version == "1.0"
     other = Harness()
     other.feed(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-    assert not other.transport.closed
+    assert not other.ended
     assert other.responder.keep_alive_seen == [True]
     other.close()
 
@@ -277,7 +277,7 @@ def test_drain_a_request_arriving_in_the_grace_period_is_answered_with_close(h):
     h.feed(b"GET /late HTTP/1.1\r\nHost: t\r\n\r\n")
     assert response_bodies(h.out)[-1] == b"GET /late "
     assert h.responder.keep_alive_seen[-1] is False
-    assert h.transport.closed
+    assert h.ended
 
 
 def test_drain_a_request_in_flight_finishes_and_its_response_closes(h):
@@ -290,7 +290,7 @@ def test_drain_a_request_in_flight_finishes_and_its_response_closes(h):
     h.settle()
     assert response_bodies(h.out) == [b"done /slow"]
     assert b"Connection: close" in h.out
-    assert h.transport.closed
+    assert h.ended
 
 
 def test_drain_answers_every_request_already_received(h):
@@ -301,4 +301,4 @@ def test_drain_answers_every_request_already_received(h):
     h.settle()
     assert response_bodies(h.out) == [b"done /slow", b"GET /b "]
     assert h.responder.keep_alive_seen == [True, False]
-    assert h.transport.closed
+    assert h.ended

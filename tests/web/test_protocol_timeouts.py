@@ -99,7 +99,7 @@ def test_close_after_response_lets_the_running_request_finish_with_connection_cl
     h.settle()
     assert response_bodies(h.out) == [b"done /slow", b"GET /b "]
     assert h.responder.keep_alive_seen == [True, False]
-    assert h.transport.closed
+    assert h.ended
 
 
 def test_reading_pauses_when_queued_bodies_grow_past_the_body_limit():
@@ -124,3 +124,22 @@ def test_internal_faults_go_to_the_error_log(h, server_log, capsys):
     h.feed(GET)
     assert h.out.startswith(b"HTTP/1.1 500 ")
     assert "etamil-server: request handling failed: RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_a_close_after_a_response_lingers_until_the_client_closes_too(h):
+    # closing at once on input still unread would reset the connection and could destroy the
+    # answer before the client reads it: half-close, drop what comes, close on the client's EOF
+    h.feed(b"GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert h.transport.eof_written and not h.transport.closed
+    h.feed(b"GET /more HTTP/1.1\r\nHost: t\r\n\r\n")  # pipelined behind it: dropped
+    assert len(h.responder.handled) == 1
+    assert h.protocol.eof_received() is None  # the transport closes now
+
+
+def test_a_lingering_connection_closes_by_itself_after_a_while():
+    h = Harness()
+    h.feed(b"GET /a HTTP/1.0\r\n\r\n")
+    assert h.ended and not h.transport.closed
+    h.settle(2.1)
+    assert h.transport.closed
+    h.close()
