@@ -16,6 +16,11 @@ reads slowly but steadily is never taken for a stalled one.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
+
+# SO_LINGER on, zero seconds: close() resets the connection and drops the unsent bytes at once
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 class FlowControl:
@@ -84,3 +89,15 @@ class FlowControl:
             self._sent_seen = sent
             return False
         return now - self._stuck_since >= self.send_timeout
+
+    def cut_off(self) -> None:
+        """Reset the connection of a peer that reads nothing. A plain close (even the transport's
+        abort) would leave the kernel holding the unsent bytes, megabytes per connection, for as
+        long as it retries the peer; a reset frees them now."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+            except OSError:
+                pass  # already gone: nothing is held
+        self.transport.abort()

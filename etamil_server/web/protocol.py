@@ -497,7 +497,7 @@ class HttpProtocol(asyncio.Protocol):
         if phase is CLOSED or self.transport is None:
             return
         if self.flow.stalled(now):
-            self.abort()  # the peer reads nothing: drop it, and the answers it pins
+            self.flow.cut_off()  # the peer reads nothing: drop it, and the answers it pins
             return
         if phase is HEAD:
             limits = self.limits

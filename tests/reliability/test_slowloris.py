@@ -136,7 +136,7 @@ def test_clients_that_never_read_a_large_answer_are_cut_off_and_pin_no_memory(tm
         growth_mib = max(peak[pid] - before[pid] for pid in workers) / 1024
         print(f"\nslow readers: {readers} x {pipelined} MiB asked for; worker RSS growth at most {growth_mib:.1f} MiB; "
               f"bytes each got before the cut: max {max(received) / BIG_SIZE:.2f} MiB")
-        assert max(received) < 4 * BIG_SIZE  # far from the 16 MiB each asked for
+        assert max(received) < BIG_SIZE  # not even one of the 16 answers each asked for
         # what a worker holds is bounded by its connections, not by what they asked for: about one
         # answer each in the transport's buffer (40 MiB over both workers), with room for the
         # allocator

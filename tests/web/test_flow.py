@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import struct
+
 from etamil_server.web.flow import FlowControl
 
 
@@ -22,6 +25,20 @@ class Transport:
 
     def get_write_buffer_size(self):
         return self.buffered
+
+    def get_extra_info(self, name, default=None):
+        return self.socket if name == "socket" else default
+
+    def abort(self):
+        self.aborted = True
+
+
+class Socket:
+    def __init__(self):
+        self.options = []
+
+    def setsockopt(self, level, name, value):
+        self.options.append((level, name, value))
 
 
 def flow(**changes) -> tuple[FlowControl, Transport]:
@@ -69,3 +86,11 @@ def test_progress_restarts_the_stall_clock():
     assert not control.stalled(4.0)
     assert not control.stalled(8.0)
     assert control.stalled(9.0)
+
+
+def test_a_cut_off_resets_the_connection_so_the_kernel_drops_the_unsent_bytes():
+    control, transport = flow()
+    transport.socket = Socket()
+    control.cut_off()
+    assert transport.aborted
+    assert transport.socket.options == [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))]
