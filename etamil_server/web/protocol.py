@@ -134,6 +134,7 @@ class HttpProtocol(asyncio.Protocol):
         self._tail = b""  # the last bytes of the previous read, where a CRLF CRLF may begin
         self._head_bytes = 0
         self._started = 0.0  # hub clock at the first byte of the request being read
+        self._good_host: bytes | None = None  # the last Host value head_problem passed
         self.continue_wanted = False  # a 100 Continue is owed once earlier responses are out
 
         # requests read but not answered yet, in order: (request, keep_alive) or (None, error bytes)
@@ -163,6 +164,17 @@ class HttpProtocol(asyncio.Protocol):
         self.hub.connection_closed(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.phase is IDLE and data.find(_BLANK) == len(data) - 4 and data[: data.find(b" ", 0, 8)] in KNOWN_METHODS:
+            # the usual read: one whole head, nothing after it, a method the parser knows (what
+            # _begin, _method and _feed_head would do, in one step)
+            self.phase = TRANSITIONS[IDLE][_ON_BEGIN]
+            self._word_pending = False
+            self._tail = b""
+            self.incoming = Incoming(None, self.hub.clock)
+            self._parse(data)
+            if self.phase is HEAD:
+                self._refuse(400, "Bad Request")  # see _feed_head
+            return
         # Each step feeds the parser at most one message's worth and returns what follows it.
         while data:
             phase = self.phase
@@ -334,10 +346,14 @@ class HttpProtocol(asyncio.Protocol):
         self.phase = TRANSITIONS[self.phase][_ON_HEADERS]
         incoming = self.incoming
         assert incoming is not None
-        incoming.version = self.parser.get_http_version()
-        problem = head_problem(incoming)
-        if problem is not None:
-            raise _Refuse(*problem)
+        incoming.version = version = self.parser.get_http_version()
+        if incoming.hosts != 1 or incoming.host != self._good_host or version != "1.1":
+            # a keep-alive client sends the same Host every time: checked once per connection
+            problem = head_problem(incoming)
+            if problem is not None:
+                raise _Refuse(*problem)
+            if version == "1.1":
+                self._good_host = incoming.host
         if incoming.content_length > self.max_body:
             raise _Refuse(413, "Content Too Large")
         if incoming.expect is not None:
