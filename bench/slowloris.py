@@ -5,9 +5,10 @@ now and then, never finishing, while a normal client measures its latency.
     python3 bench/slowloris.py --url http://127.0.0.1:8080/gst?amount=1000&rate=18
     python3 bench/slowloris.py --connections 1000 --duration 10 --header-timeout 3 --json
 
-The slow connections run in a child process (asyncio), the normal client in this one (a blocking
-keep-alive socket, one request every ``--probe-interval`` seconds), so neither's work shows in the
-other's figures. A slow connection the server closes is opened again at once, so about
+The slow connections run in a child process (asyncio, at nice 10: a real attacker would be on
+other machines, not on the server's cores), the normal client in this one (a blocking keep-alive
+socket, one request every ``--probe-interval`` seconds), so neither's work shows in the other's
+figures. A slow connection the server closes is opened again at once, so about
 ``--connections`` of them trickle the whole time. Prints the normal client's p50/p99/max and
 errors, and for the slow connections how many were opened, how many the server closed (with a 408
 or without a word) and how long they lived: with ``ETAMIL_HEADER_TIMEOUT`` set they live that long
@@ -113,6 +114,9 @@ def trickle_main(argv: list[str]) -> None:
     host, port, connections = argv[0], int(argv[1]), int(argv[2])
     interval, duration, ramp = float(argv[3]), float(argv[4]), float(argv[5])
     raise_open_files()
+    # a real attacker runs on other machines: here it shares two cores with the server and the
+    # normal client, so it yields the CPU to them rather than measuring its own load
+    os.nice(10)
     try:
         import uvloop
 
