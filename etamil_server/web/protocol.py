@@ -42,7 +42,7 @@ arrived whole after ``read_timeout``, gets 408; a peer that reads nothing of our
 Drain (:meth:`begin_drain`): a connection with work answers what it has already received and
 closes after the last of it (that response carries ``Connection: close``); an idle one gets
 ``idle_grace`` seconds for a request already on its way, then closes.
-:meth:`close_after_response` does the same for one connection.
+:meth:`close_after_response` makes one connection's next response its last.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class HttpProtocol(asyncio.Protocol):
         self.phase = IDLE
         self.idle_since = 0.0
         self.grace_handle: asyncio.TimerHandle | None = None
-        self.close_wanted = False  # close after the responses owed (close_after_response)
+        self.last_response_due = False  # set by close_after_response: the next response ends the connection
 
         # the request being read: the parser's reports, and the framing's place in it
         self.incoming: Incoming | None = None
@@ -450,7 +450,7 @@ class HttpProtocol(asyncio.Protocol):
         self._run_queue()
 
     def _respond(self, request: Request, response: Any, keep_alive: bool) -> None:
-        if self.hub.draining or self.close_wanted or self.phase is DONE:
+        if self.hub.draining or self.last_response_due or self.phase is DONE:
             # answer everything already received, then close after the last of it
             keep_alive = keep_alive and bool(self.queue)
         data, keep_alive = self.responder.render(request, response, keep_alive, self.peer)
@@ -538,11 +538,12 @@ class HttpProtocol(asyncio.Protocol):
             self.grace_handle = self.hub.loop.call_later(grace, self._close_if_idle)
 
     def close_after_response(self) -> None:
-        """Close this connection after the responses it owes: the last one carries
-        ``Connection: close``; an idle connection closes at once."""
-        self.close_wanted = True
-        if self.idle:
-            self._close()
+        """The response now being prepared, or the next one, is this connection's last: it says
+        ``Connection: close`` and the connection closes after it (requests already received are
+        answered first). An idle connection is not cut: its next request is answered. The load
+        balancing (``web/balance.py``) sheds connections of a worker far busier than the others
+        this way: the client reconnects, and another worker takes it."""
+        self.last_response_due = True
 
     def _close_if_idle(self) -> None:
         self.grace_handle = None

@@ -1,5 +1,5 @@
 """Slowloris and slow readers at the protocol: the header timeout, the send timeout, and
-``close_after_response``; the sweep's ``check_timeouts`` is called with chosen clock values."""
+``close_after_response`` (the shedding of web/balance.py); the sweep's ``check_timeouts`` is called with chosen clock values."""
 
 from __future__ import annotations
 
@@ -84,11 +84,15 @@ def test_a_zero_send_timeout_waits_forever():
     h.close()
 
 
-def test_close_after_response_closes_an_idle_connection_at_once(h):
+def test_close_after_response_makes_the_next_answer_the_last(h):
     h.feed(GET)
     h.protocol.close_after_response()
     h.settle()
-    assert h.transport.closed
+    assert not h.ended  # an idle connection is not cut: its next request is answered
+    h.feed(b"GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert response_bodies(h.out) == [b"GET /a?x=1 ", b"GET /next "]
+    assert h.responder.keep_alive_seen == [True, False]
+    assert h.ended
 
 
 def test_close_after_response_lets_the_running_request_finish_with_connection_close(h):
