@@ -40,6 +40,12 @@ class HttpSettings:
     max_target: int = 8 * KIB  # ETAMIL_MAX_TARGET: the request target; beyond: 414
     keepalive_timeout: float = 5.0  # ETAMIL_KEEPALIVE_TIMEOUT: an idle keep-alive connection closes
     read_timeout: float = 30.0  # ETAMIL_READ_TIMEOUT: a started request must arrive whole (else 408)
+    #: ETAMIL_HEADER_TIMEOUT: a request line and headers must arrive within this (else 408 and the
+    #: connection closes; slowloris); 0 = only the read timeout
+    header_timeout: float = 10.0
+    #: ETAMIL_SEND_TIMEOUT: a peer that reads nothing of what we wrote for this long is cut off
+    #: (slow readers cannot pin response memory); 0 = wait forever
+    send_timeout: float = 30.0
     max_pipeline: int = 32  # ETAMIL_MAX_PIPELINE: queued requests per connection before reads pause
     server_header: str = "etamil-server"  # ETAMIL_SERVER_HEADER: the Server header's value
     balance_accept: bool = True  # ETAMIL_BALANCE_ACCEPT: accept one connection at a time (see server.py)
@@ -263,6 +269,8 @@ _VARIABLES = (
     (HttpSettings, "max_target", "ETAMIL_MAX_TARGET", _parse_size),
     (HttpSettings, "keepalive_timeout", "ETAMIL_KEEPALIVE_TIMEOUT", _parse_seconds),
     (HttpSettings, "read_timeout", "ETAMIL_READ_TIMEOUT", _parse_seconds),
+    (HttpSettings, "header_timeout", "ETAMIL_HEADER_TIMEOUT", _parse_seconds),
+    (HttpSettings, "send_timeout", "ETAMIL_SEND_TIMEOUT", _parse_seconds),
     (HttpSettings, "max_pipeline", "ETAMIL_MAX_PIPELINE", _parse_int),
     (HttpSettings, "server_header", "ETAMIL_SERVER_HEADER", lambda name, text: text.strip()),
     (HttpSettings, "balance_accept", "ETAMIL_BALANCE_ACCEPT", _parse_bool),

@@ -40,7 +40,7 @@ DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"  # 404: no route, no endpoint
 NOT_ALLOWED = "method_not_allowed"  # 405 on a path that exists
 PREFLIGHT = "preflight"  # the 204 OPTIONS answer on a path without an OPTIONS route
-REFUSED = "refused"  # refused by the protocol before any route was chosen (400, 408, 413, 414, 431, 501...)
+REFUSED = "refused"  # refused by the protocol before any route was chosen (400, 408, 413, 414, 417, 431, 505...)
 INTERNAL = "internal"  # the server failed before choosing (a defect: logged)
 # /health, /ready and /metrics are labelled with their own (fixed) paths
 

@@ -67,7 +67,7 @@ def test_path_query_body_and_headers(gunicorn):
     assert headers["content-length"] == str(len(body))
     status, headers, body, _ = exchange(
         server.port,
-        b"POST /orders HTTP/1.1\r\nUser-Agent: e2e/1\r\nContent-Type: application/json\r\n"
+        b"POST /orders HTTP/1.1\r\nHost: t\r\nUser-Agent: e2e/1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 12\r\n\r\n{\"qty\": 250}",
     )
     assert (status, body, headers["x-agent"]) == ("HTTP/1.1 201 Created", b'{"qty": 250}', "e2e/1")
@@ -102,7 +102,7 @@ def test_the_whole_program_model(gunicorn):
 இன்றேல் { response_body = "வாருங்கள்"; }
 """
     ).wait_ready()
-    status, headers, body, _ = exchange(server.port, b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+    status, headers, body, _ = exchange(server.port, b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
     assert (status, body.decode(), headers["content-length"]) == ("HTTP/1.1 201 Created", "பதிவானது", "24")
     status, _, body, _ = get(server.port, "/")
     assert (status, body.decode()) == ("HTTP/1.1 200 OK", "வாருங்கள்")

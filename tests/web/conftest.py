@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))  # protocol_fakes.py, imported by name
 
 from etamil_server.web import logs
 
@@ -15,3 +20,13 @@ def server_log():
     yield
     logs.configure(handlers=[])
     logs.ERROR_LOG.propagate = True
+
+
+@pytest.fixture
+def h():
+    """A protocol on a fake transport (``protocol_fakes.Harness``), default limits."""
+    from protocol_fakes import Harness
+
+    harness = Harness()
+    yield harness
+    harness.close()

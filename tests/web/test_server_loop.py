@@ -188,14 +188,14 @@ def test_hello_world_byte_for_byte_apart_from_the_date(running):
 
 
 def test_path_and_query_parameters_reach_the_handler(running):
-    status, _, body, _ = exchange(running.port, b"GET /items/21?q=a%20b HTTP/1.1\r\n\r\n")
+    status, _, body, _ = exchange(running.port, b"GET /items/21?q=a%20b HTTP/1.1\r\nHost: t\r\n\r\n")
     assert status == "HTTP/1.1 200 OK"
     assert body == b"item 21 twice 42 q=a b"
 
 
 def test_body_and_headers_reach_the_handler(running):
     status, headers, body, _ = exchange(
-        running.port, b"POST /echo HTTP/1.1\r\nX-Token: t1\r\nContent-Length: 11\r\n\r\nhello world"
+        running.port, b"POST /echo HTTP/1.1\r\nHost: t\r\nX-Token: t1\r\nContent-Length: 11\r\n\r\nhello world"
     )
     assert status == "HTTP/1.1 201 Created"
     assert body == b"hello world"
@@ -205,29 +205,29 @@ def test_body_and_headers_reach_the_handler(running):
 def test_a_chunked_body_reaches_the_handler_decoded(running):
     _, _, body, _ = exchange(
         running.port,
-        b"POST /echo HTTP/1.1\r\nX-Token: c\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nX-Token: c\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
     )
     assert body == b"abcde"
 
 
 def test_a_runtime_error_is_a_500_with_a_json_body(running):
-    status, headers, body, _ = exchange(running.port, b"GET /error HTTP/1.1\r\n\r\n")
+    status, headers, body, _ = exchange(running.port, b"GET /error HTTP/1.1\r\nHost: t\r\n\r\n")
     assert status == "HTTP/1.1 500 Internal Server Error"
     assert body.startswith(b'{"error": "Handler error: ')
     assert headers["content-type"] == "application/json"
 
 
 def test_unknown_path_404_and_wrong_method_405_with_allow(running):
-    status, _, body, _ = exchange(running.port, b"GET /nowhere HTTP/1.1\r\n\r\n")
+    status, _, body, _ = exchange(running.port, b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n")
     assert (status, body) == ("HTTP/1.1 404 Not Found", b'{"error": "Not Found"}')
-    status, headers, _, _ = exchange(running.port, b"DELETE /echo HTTP/1.1\r\n\r\n")
+    status, headers, _, _ = exchange(running.port, b"DELETE /echo HTTP/1.1\r\nHost: t\r\n\r\n")
     assert status == "HTTP/1.1 405 Method Not Allowed"
     assert headers["allow"] == "POST, OPTIONS"
 
 
 def test_head_is_served_by_the_get_route_without_a_body(running):
     with connect(running.port) as sock:
-        sock.sendall(b"HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+        sock.sendall(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n")
         buffer = bytearray()
         status, headers, body, _ = read_response(sock, buffer, head_only=True)
         assert status == "HTTP/1.1 200 OK"
@@ -238,7 +238,7 @@ def test_head_is_served_by_the_get_route_without_a_body(running):
 
 def test_cors_preflight_is_answered_204(running):
     status, headers, body, _ = exchange(
-        running.port, b"OPTIONS /echo HTTP/1.1\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n\r\n"
+        running.port, b"OPTIONS /echo HTTP/1.1\r\nHost: t\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n\r\n"
     )
     assert status == "HTTP/1.1 204 No Content"
     assert body == b""
@@ -246,14 +246,14 @@ def test_cors_preflight_is_answered_204(running):
 
 
 def test_health_and_ready(running):
-    status, _, body, _ = exchange(running.port, b"GET /health HTTP/1.1\r\n\r\n")
+    status, _, body, _ = exchange(running.port, b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
     assert (status, body) == ("HTTP/1.1 200 OK", b'{"status": "healthy"}')
-    status, _, body, _ = exchange(running.port, b"GET /ready HTTP/1.1\r\n\r\n")
+    status, _, body, _ = exchange(running.port, b"GET /ready HTTP/1.1\r\nHost: t\r\n\r\n")
     assert (status, body) == ("HTTP/1.1 200 OK", b'{"status": "ready"}')
 
 
 def test_a_header_value_with_crlf_is_refused_with_500_and_never_written(server_log, running, capfd):
-    status, headers, body, raw = exchange(running.port, b"GET /inject HTTP/1.1\r\n\r\n")
+    status, headers, body, raw = exchange(running.port, b"GET /inject HTTP/1.1\r\nHost: t\r\n\r\n")
     assert status == "HTTP/1.1 500 Internal Server Error"
     assert b"evil" not in raw
     assert "set-cookie" not in headers
@@ -265,7 +265,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(running):
     with connect(running.port) as sock:
         buffer = bytearray()
         for n in range(3):
-            sock.sendall(f"GET /items/{n}?q=k HTTP/1.1\r\n\r\n".encode())
+            sock.sendall(f"GET /items/{n}?q=k HTTP/1.1\r\nHost: t\r\n\r\n".encode())
             _, headers, body, _ = read_response(sock, buffer)
             assert body.startswith(f"item {n} ".encode())
             assert "connection" not in headers
@@ -273,7 +273,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(running):
 
 def test_pipelined_requests_come_back_in_order(running):
     with connect(running.port) as sock:
-        sock.sendall(b"".join(f"GET /items/{n}?q=p HTTP/1.1\r\n\r\n".encode() for n in range(5)))
+        sock.sendall(b"".join(f"GET /items/{n}?q=p HTTP/1.1\r\nHost: t\r\n\r\n".encode() for n in range(5)))
         buffer = bytearray()
         bodies = [read_response(sock, buffer)[2] for _ in range(5)]
     assert [b.split(b" ")[1] for b in bodies] == [b"0", b"1", b"2", b"3", b"4"]
@@ -281,7 +281,7 @@ def test_pipelined_requests_come_back_in_order(running):
 
 def test_an_oversized_body_gets_413_before_the_body_is_sent(running):
     with connect(running.port) as sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n")
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
         status, _, body, _ = read_response(sock)
     assert status == "HTTP/1.1 413 Request Entity Too Large"
     assert body.startswith(b'{"error": ')
@@ -292,9 +292,9 @@ def test_an_oversized_body_gets_413_before_the_body_is_sent(running):
 
 def test_a_blocking_handler_runs_on_a_thread_while_the_loop_keeps_serving(running, slow):
     with connect(running.port) as blocked:
-        blocked.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
+        blocked.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
         assert slow.arrived.acquire(timeout=WAIT)  # the handler is now waiting on its upstream
-        status, _, body, _ = exchange(running.port, b"GET / HTTP/1.1\r\n\r\n")
+        status, _, body, _ = exchange(running.port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         assert body == b"Hello, World!"
         slow.release.set()
         status, _, body, _ = read_response(blocked)
@@ -305,11 +305,11 @@ def test_the_handler_deadline_answers_503_and_the_server_lives(tmp_path, slow):
     settings = replace(Settings(), execution=ExecutionSettings(handler_deadline=0.3))
     server = Running(tmp_path, settings=settings)
     try:
-        status, headers, body, _ = exchange(server.port, b"GET /spin HTTP/1.1\r\n\r\n")
+        status, headers, body, _ = exchange(server.port, b"GET /spin HTTP/1.1\r\nHost: t\r\n\r\n")
         assert status == "HTTP/1.1 503 Service Unavailable"
         assert body.startswith(b'{"error": "')
         assert b"deadline" in body
-        assert exchange(server.port, b"GET / HTTP/1.1\r\n\r\n")[2] == b"Hello, World!"
+        assert exchange(server.port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")[2] == b"Hello, World!"
     finally:
         server.stop()
 
@@ -318,7 +318,7 @@ def test_a_thread_stuck_past_the_deadline_is_answered_by_the_loop(tmp_path, slow
     settings = replace(Settings(), execution=ExecutionSettings(handler_deadline=0.2))
     server = Running(tmp_path, settings=settings)
     try:
-        status, _, body, _ = exchange(server.port, b"GET /slow HTTP/1.1\r\n\r\n")
+        status, _, body, _ = exchange(server.port, b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
         assert status == "HTTP/1.1 503 Service Unavailable"
         assert b"deadline" in body
     finally:
@@ -331,10 +331,10 @@ def test_beyond_the_concurrency_cap_503_with_connection_close(tmp_path, slow):
     server = Running(tmp_path, settings=settings)
     try:
         with connect(server.port) as first:
-            first.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
+            first.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
             assert slow.arrived.acquire(timeout=WAIT)
             with connect(server.port) as second:
-                second.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
+                second.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
                 status, headers, body, _ = read_response(second)
                 assert status == "HTTP/1.1 503 Service Unavailable"
                 assert headers["connection"] == "close"
@@ -354,7 +354,7 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(tmp_path, slo
     server = Running(tmp_path, settings=settings)
     try:
         with connect(server.port) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             read_response(sock)
             assert closed_by_peer(sock)  # within the sweep's second or two
     finally:
@@ -369,17 +369,17 @@ def test_drain_stops_accepting_and_readiness_turns_503(tmp_path, slow):
     server = Running(tmp_path, settings=drain_settings(idle_grace=5, graceful_timeout=30))
     try:
         with connect(server.port) as held:
-            held.sendall(b"GET /slow HTTP/1.1\r\n\r\n")  # keeps the drain from finishing
+            held.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")  # keeps the drain from finishing
             assert slow.arrived.acquire(timeout=WAIT)
             with connect(server.port) as idle:
-                idle.sendall(b"GET / HTTP/1.1\r\n\r\n")
+                idle.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
                 read_response(idle)
                 server.call(server.server.begin_drain)
                 time.sleep(0.2)
                 with pytest.raises(OSError):
                     connect(server.port).close()
                 # the idle keep-alive connection is still in its grace period
-                idle.sendall(b"GET /ready HTTP/1.1\r\n\r\n")
+                idle.sendall(b"GET /ready HTTP/1.1\r\nHost: t\r\n\r\n")
                 status, headers, body, _ = read_response(idle)
                 assert status == "HTTP/1.1 503 Service Unavailable"
                 assert body == b'{"status": "draining"}'
@@ -400,7 +400,7 @@ def test_drain_serves_the_connections_waiting_in_the_listen_queue(tmp_path, slow
     settings = replace(drain_settings(idle_grace=1, graceful_timeout=30), http=HttpSettings(balance_accept=balance_accept))
     server = Running(tmp_path, settings=settings)
     try:
-        exchange(server.port, b"GET / HTTP/1.1\r\n\r\n")  # serving
+        exchange(server.port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")  # serving
         holding, held = threading.Event(), threading.Event()
 
         def hold_then_drain():
@@ -412,7 +412,7 @@ def test_drain_serves_the_connections_waiting_in_the_listen_queue(tmp_path, slow
         assert holding.wait(WAIT)
         waiting = [connect(server.port) for _ in range(5)]
         for sock in waiting:
-            sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         held.set()
         for sock in waiting:  # closing the last descriptor would have reset them all
             status, headers, body, _ = read_response(sock)
@@ -430,7 +430,7 @@ def test_drain_closes_an_idle_connection_after_the_grace_period(tmp_path, slow):
     server = Running(tmp_path, settings=drain_settings(idle_grace=0.2, graceful_timeout=30))
     try:
         with connect(server.port) as idle:
-            idle.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            idle.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             read_response(idle)
             server.call(server.server.begin_drain)
             assert closed_by_peer(idle)
@@ -445,7 +445,7 @@ def test_drain_deadline_closes_what_is_left(tmp_path, slow):
     server = Running(tmp_path, settings=drain_settings(idle_grace=0.1, graceful_timeout=1.0, margin=0.5))
     try:
         with connect(server.port) as held:
-            held.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
+            held.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
             assert slow.arrived.acquire(timeout=WAIT)
             server.call(server.server.begin_drain)
             assert closed_by_peer(held)  # at the deadline, not when the handler ends
@@ -464,8 +464,8 @@ def test_the_access_log_has_a_line_per_request(tmp_path, slow):
     settings = replace(Settings(), log=LogSettings(access_log=str(log), format="json"))
     server = Running(tmp_path, settings=settings)
     try:
-        exchange(server.port, b"GET /items/5?q=z HTTP/1.1\r\n\r\n")
-        exchange(server.port, b"GET /nowhere HTTP/1.1\r\n\r\n")
+        exchange(server.port, b"GET /items/5?q=z HTTP/1.1\r\nHost: t\r\n\r\n")
+        exchange(server.port, b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n")
     finally:
         server.stop()
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
@@ -484,8 +484,8 @@ def test_metrics_count_the_requests(tmp_path, slow, monkeypatch):
     server = Running(tmp_path, settings=settings)
     try:
         for _ in range(3):
-            exchange(server.port, b"GET / HTTP/1.1\r\n\r\n")
-        status, headers, body, _ = exchange(server.port, b"GET /metrics HTTP/1.1\r\n\r\n")
+            exchange(server.port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, body, _ = exchange(server.port, b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
     finally:
         server.stop()
     assert status == "HTTP/1.1 200 OK"
