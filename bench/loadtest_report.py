@@ -4,39 +4,11 @@ only: every figure comes from the results, nothing is measured here."""
 
 from __future__ import annotations
 
-from .loadtest_procs import MIB
+from .loadtest_format import mib, ms, notes, percent, rps, table, verdict_mark
+from .loadtest_report_scenarios import RENDERERS
 from .loadtest_servers import ROUTES, SEED_ENTRIES
 
 SERVER_ORDER = ("ours", "baseline")
-
-
-# ------------------------------------------------------------------------------ formatting
-
-
-def ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def rps(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def mib(value: int | None) -> str:
-    return "—" if value is None else f"{value / MIB:.1f}"
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f} %"
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines + [""]
-
-
-def verdict_mark(verdict: str) -> str:
-    return {"met": "**met**", "not met": "**NOT met**"}.get(verdict, verdict)
 
 
 # ------------------------------------------------------------------------------ shared sections
@@ -76,12 +48,6 @@ def error_note(results: dict) -> list[str]:
             "counts each such close as a read error, so for the baseline only the read errors beyond the number "
             "of answered requests are counted (wrk's raw count is `wrk_read_raw` in results.json).")
     return lines + [""]
-
-
-def notes(results: dict) -> list[str]:
-    if not results.get("notes"):
-        return []
-    return ["## Notes", ""] + [f"- {note}" for note in results["notes"]] + [""]
 
 
 def errors_table(results: dict, runs_by_server: dict[str, list[dict]]) -> list[str]:
@@ -222,6 +188,4 @@ def render(results: dict) -> str:
     """report.md for any kind of run."""
     if results["kind"] == "compare":
         return render_compare(results)
-    from .loadtest_report_scenarios import RENDERERS
-
     return RENDERERS[results["kind"]](results)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .loadtest_client import OUTCOMES
+from .loadtest_format import mib, ms, notes, percent, rps, table, verdict_mark
 from .loadtest_procs import MIB
-from .loadtest_report import mib, ms, notes, percent, rps, table, verdict_mark
 from .loadtest_servers import ROUTES
 
 OUTCOME_TITLES = {"ok": "2xx", "status": "other status", "refused": "refused", "connect": "connect error",
