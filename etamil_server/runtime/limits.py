@@ -37,10 +37,21 @@ Module attributes, not constants, hold the limits: code must read them as ``limi
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from ..base.errors import EtamilError
-from ..config import ConfigError, LimitSettings, load_limit_settings
+
+if TYPE_CHECKING:
+    from ..config import LimitSettings
+
+#: the defaults of config.LimitSettings, written here too so that a run with no limit settings
+#: does not import the configuration module (its dataclasses cost ``etamil run`` about 20 ms of
+#: start-up); tests/runtime/test_limits.py checks that the two agree
+DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_ITEMS = 10_000_000
+_SETTINGS = ("ETAMIL_MAX_TEXT_BYTES", "ETAMIL_MAX_ITEMS")
 
 _NO_LIMIT = sys.maxsize
 _WIDEST_CHARACTER = 4  # bytes a character can take in a Python text (UCS-4)
@@ -48,8 +59,8 @@ _WIDEST_CHARACTER = 4  # bytes a character can take in a Python text (UCS-4)
 # of n characters of width w in header + (n + 1) * w bytes (PEP 393).
 _HEADERS = tuple((width, sys.getsizeof(sample) - 2 * width) for width, sample in ((4, "😀"), (2, "வ"), (1, "é")))
 
-max_text_bytes: int = LimitSettings.max_text_bytes
-max_items: int = LimitSettings.max_items
+max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
+max_items: int = DEFAULT_MAX_ITEMS
 quick_chars: int = max_text_bytes // _WIDEST_CHARACTER
 #: the environment's limits did not parse (the message names the variable); the defaults hold
 environment_problem: str | None = None
@@ -69,7 +80,24 @@ def apply(settings: LimitSettings) -> None:
 
 def from_environment() -> None:
     """Read ``ETAMIL_MAX_TEXT_BYTES`` / ``ETAMIL_MAX_ITEMS`` again; raises ``ConfigError``."""
+    from ..config import load_limit_settings
+
     apply(load_limit_settings())
+
+
+def _from_environment_at_import() -> str | None:
+    """The limits of the environment, without the configuration module when none is set; the
+    problem's text when one does not parse (the command reports it before a run; servers
+    refuse to start)."""
+    if not any(name in os.environ for name in _SETTINGS):
+        return None
+    from ..config import ConfigError
+
+    try:
+        from_environment()
+    except ConfigError as problem:
+        return str(problem)
+    return None
 
 
 def text_size(text: str) -> int:
@@ -140,7 +168,4 @@ def text_message(size: int) -> str:
     )
 
 
-try:
-    from_environment()
-except ConfigError as _problem:  # the command reports it before a run; servers refuse to start
-    environment_problem = str(_problem)
+environment_problem = _from_environment_at_import()

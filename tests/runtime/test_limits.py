@@ -182,3 +182,16 @@ def test_the_command_reports_the_limit_and_a_bad_setting(tmp_path):
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "ETAMIL_MAX_TEXT_BYTES: expected a size in bytes" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_defaults_written_in_limits_are_the_settings_defaults():
+    assert limits.DEFAULT_MAX_TEXT_BYTES == LimitSettings().max_text_bytes
+    assert limits.DEFAULT_MAX_ITEMS == LimitSettings().max_items
+
+
+def test_a_run_without_limit_settings_does_not_import_the_configuration():
+    # start-up of `etamil run`: the configuration module's dataclasses are not needed for it
+    code = "import sys, etamil_server.runtime.limits; print('etamil_server.config' in sys.modules)"
+    env = {key: value for key, value in __import__("os").environ.items() if not key.startswith("ETAMIL_MAX_")}
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert shown.stdout.strip() == "False"
