@@ -16,7 +16,7 @@ from ....runtime.values import WHITE_SPACE, display
 from .. import messages
 from ..convert import number_from_float
 from .base import GRAVEYARD, Row
-from .sqlite_gate import WriteGate, gate_for, reads_only
+from .sqlite_gate import WriteGate, changes_rows, gate_for
 
 _SQLITE_ERROR = 1  # the primary result code of "SQL error or missing database"
 _BUSY_TIMEOUT = 5.0  # sqlite3.connect's default busy timeout, which we keep
@@ -62,11 +62,11 @@ class SqliteConnection:
         self._raw = raw
         self._gate = gate  # sqlite_gate.py: set for files in write-ahead-log mode
 
-    def _writer_turn(self, sql: str, reading: bool) -> AbstractContextManager:
+    def _writer_turn(self, sql: str) -> AbstractContextManager:
         """The write gate for a statement run outside an explicit transaction (the gate's
-        contract); statements that only read, and all inside a transaction, pass ungated."""
+        contract) that changes rows; the others, and all inside a transaction, pass ungated."""
         gate = self._gate
-        if gate is None or self._raw.in_transaction or (reading and reads_only(sql)):
+        if gate is None or self._raw.in_transaction or not changes_rows(sql):
             return _UNGATED
         return gate.held(_BUSY_TIMEOUT)
 
@@ -75,7 +75,7 @@ class SqliteConnection:
         args = [_bind(value) for value in params]
         cursor = self._raw.cursor()
         try:
-            with self._writer_turn(sql, reading=False):
+            with self._writer_turn(sql):
                 cursor.execute(sql, args)
             # Like rusqlite: a statement whose first step yields a row is refused (its changes,
             # if any, are made — as upstream).
@@ -97,7 +97,7 @@ class SqliteConnection:
         cursor = self._raw.cursor()
         try:
             try:
-                with self._writer_turn(sql, reading=True):
+                with self._writer_turn(sql):
                     cursor.execute(sql, args)
             except sqlite3.ProgrammingError as error:
                 if "one statement at a time" in str(error):

@@ -17,7 +17,8 @@ SQLite's own locking stays in force underneath: programs other than ours, and ou
 without the gate, still meet the busy handler, with its messages.
 
 Contract:
-* Only statements run outside an explicit transaction go through the gate. A connection inside
+* Only statements that change rows (:func:`changes_rows`) run outside an explicit transaction
+  go through the gate. A connection inside
   ``BEGIN … COMMIT`` already holds, or will take, SQLite's own write lock; taking the gate per
   statement there could deadlock (it waits for the gate, the gate's holder waits for its lock),
   so those statements bypass the gate and SQLite arbitrates as before.
@@ -37,15 +38,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# Statements that only read (in write-ahead-log mode a reader never waits for a writer).
-_READ_WORDS = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
+# Statements that change rows, the ones a server runs by the thousand. Only these take the gate:
+# a program's prelude runs ``CREATE TABLE IF NOT EXISTS`` before every request, which changes
+# nothing once the table is there, and gating it cost every request of the example API a lock
+# round trip across the workers (its read route fell from about 4,700 to 3,200 requests a second).
+_WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-def reads_only(sql: str) -> bool:
-    """True for a statement that starts with a reading keyword (a cheap test, not a parse: a
-    ``WITH … INSERT`` goes ungated, and then SQLite's busy handler arbitrates it as before)."""
+def changes_rows(sql: str) -> bool:
+    """True for a statement that starts with a row-changing keyword (a cheap test, not a parse:
+    ``WITH … INSERT``, DDL and the like go ungated, and SQLite's busy handler arbitrates them as
+    before)."""
     head = sql.lstrip()[:7].upper()
-    return head.startswith(_READ_WORDS)
+    return head.startswith(_WRITE_WORDS)
 
 
 class WriteGate:

@@ -10,19 +10,20 @@ import threading
 
 from etamil_server.config import DatabaseSettings
 from etamil_server.host.db.drivers import driver_for
-from etamil_server.host.db.drivers.sqlite_gate import WriteGate, gate_for, reads_only
+from etamil_server.host.db.drivers.sqlite_gate import WriteGate, changes_rows, gate_for
 
 SQLITE = driver_for("SQLite")
 WAL = DatabaseSettings(sqlite_journal="wal")
 
 
-def test_reading_statements_are_told_apart_by_their_first_word():
-    assert reads_only("  select 1")
-    assert reads_only("WITH t AS (SELECT 1) SELECT * FROM t")
-    assert reads_only("PRAGMA journal_mode")
-    assert not reads_only("INSERT INTO t VALUES (1)")
-    assert not reads_only("update t set a = 1")
-    assert not reads_only("BEGIN")
+def test_row_changing_statements_are_told_apart_by_their_first_word():
+    assert changes_rows("INSERT INTO t VALUES (1)")
+    assert changes_rows("  update t set a = 1")
+    assert changes_rows("DELETE FROM t")
+    assert changes_rows("replace into t values (1)")
+    assert not changes_rows("SELECT 1")
+    assert not changes_rows("CREATE TABLE IF NOT EXISTS t (a)")
+    assert not changes_rows("BEGIN")
 
 
 def test_a_wal_file_gets_a_gate_and_a_default_journal_file_none(tmp_path):
@@ -52,9 +53,10 @@ def test_the_gate_excludes_a_writer_of_another_process(tmp_path):
     try:
         assert holding.wait(10)
         connection = SQLITE.connect(path, WAL)
+        connection.execute("CREATE TABLE t (a)", [])  # DDL is not gated
         done = threading.Event()
         writer = threading.Thread(
-            target=lambda: (connection.execute("CREATE TABLE t (a)", []), done.set()))
+            target=lambda: (connection.execute("INSERT INTO t VALUES (1)", []), done.set()))
         writer.start()
         assert not done.wait(0.3)  # blocked by the other process's gate
         release.set()
