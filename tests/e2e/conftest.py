@@ -9,21 +9,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from e2e_helpers import Gunicorn  # noqa: E402
+from e2e_helpers import servers_in  # noqa: E402
 
 
 @pytest.fixture
 def gunicorn(tmp_path):
-    started: list[Gunicorn] = []
-
-    def start(source: str, **options) -> Gunicorn:
-        server = Gunicorn(tmp_path, source, **options)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    with servers_in(tmp_path) as start:
+        yield start
 
 
 @pytest.fixture

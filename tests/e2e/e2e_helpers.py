@@ -176,6 +176,24 @@ class Gunicorn:
                 self.process.wait(WAIT)
 
 
+@contextlib.contextmanager
+def servers_in(directory: Path):
+    """``start(source, **options)``: a :class:`Gunicorn` serving ``source`` from ``directory``
+    (what the ``gunicorn`` fixtures hand a test); every server started is stopped at the end."""
+    started: list[Gunicorn] = []
+
+    def start(source: str, **options) -> Gunicorn:
+        server = Gunicorn(directory, source, **options)
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
 def children(pid: int) -> list[int]:
     """Live (not zombie) child processes of ``pid``."""
     found = []

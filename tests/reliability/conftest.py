@@ -21,23 +21,15 @@ for entry in (HERE, REPO / "tests" / "e2e", REPO):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from e2e_helpers import Gunicorn, postgres_schema  # noqa: E402
+from e2e_helpers import postgres_schema, servers_in  # noqa: E402
 
 
 @pytest.fixture
 def gunicorn(tmp_path):
     """``start(source, processes=2, env={...}, name="app.qmz")``: a server on a free loopback
     port serving ``source`` (written to tmp_path); every server started is stopped afterwards."""
-    started: list[Gunicorn] = []
-
-    def start(source: str, **options) -> Gunicorn:
-        server = Gunicorn(tmp_path, source, **options)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    with servers_in(tmp_path) as start:
+        yield start
 
 
 @pytest.fixture

@@ -634,11 +634,9 @@ class Emitter:
 
     def shown(self, code: Code, shown: str, pre: list[str]) -> str:
         """A name (or constant) holding ``shown``, the display form of ``code``, evaluated once."""
-        if code.kind == S and (code.atom or code.constant):
-            return shown
-        name = self.temp()
-        pre.append(f"{name} = {shown}")
-        return name
+        if code.kind == S:  # a text is its own display form
+            return self.atom(code, pre).text
+        return self.atom(Code(shown, S), pre).text
 
     def rounding(self, value: Code, places: ast.Expr) -> Code | None:
         """``வட்டமிடு(number, literal)``: no conversions to make, so ``round_decimal`` directly
