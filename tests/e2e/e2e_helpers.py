@@ -243,7 +243,43 @@ def postgres_schema(prefix: str = "etamil_e2e_") -> Iterator[tuple[str, str]]:
         admin.close()
 
 
-class Load:
+class ClientThreads:
+    """Closed-loop client threads, each running ``_client(number)`` until :meth:`stop`; a
+    subclass counts what they got in ``ok`` (what :meth:`wait_for` waits for). A context manager:
+    the threads start on entry (``started`` is then the monotonic time) and stop on exit."""
+
+    patience = WAIT  # seconds to wait for a count, and for each thread to end
+
+    def __init__(self, clients: int):
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(clients)]
+        self.started = 0.0
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(self.patience)
+
+    def wait_for(self, count: int) -> None:
+        deadline = time.monotonic() + self.patience
+        while self.ok < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _client(self, number: int) -> None:
+        raise NotImplementedError
+
+
+class Load(ClientThreads):
     """Closed-loop keep-alive clients hitting ``target`` until stopped.
 
     A request *fails* when the server accepted it and it did not get a whole response: the
@@ -257,34 +293,14 @@ class Load:
         self.port = port
         self.request = f"GET {target} HTTP/1.1\r\nHost: load\r\n\r\n".encode()
         self.connections = connections
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
+        super().__init__(connections)
         self.ok = 0
         self.failures: list[str] = []
         self.refused = 0
         self.unaccepted = 0
         self.bodies: collections.Counter = collections.Counter()
-        self.threads = [threading.Thread(target=self._client, daemon=True) for _ in range(connections)]
 
-    def __enter__(self) -> Load:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(WAIT)
-
-    def wait_for(self, count: int) -> None:
-        deadline = time.monotonic() + WAIT
-        while self.ok < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    def _client(self) -> None:
+    def _client(self, number: int) -> None:
         sock: socket.socket | None = None
         answered_on = 0
         buffer = bytearray()

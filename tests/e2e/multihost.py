@@ -23,12 +23,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
-from e2e_helpers import REPO, children, process_title, read_response
+from e2e_helpers import REPO, ClientThreads, children, process_title, read_response
 
 CONF = REPO / "conf" / "etamil.py"
 NGINX_CONF = REPO / "conf" / "nginx.conf"
@@ -373,44 +372,24 @@ class Cluster:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-class WriteLoad:
+class WriteLoad(ClientThreads):
     """Closed-loop keep-alive clients through nginx: each POSTs entries with unique notes (and,
     every fourth request, a GET), recording every answer. A failure is anything but a 2xx —
     a refused or broken connection included: nginx itself never stops."""
 
+    patience = WAIT  # this module's (slower: namespaces, nginx)
+
     def __init__(self, port: int, clients: int = 6):
         self.port = port
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
+        super().__init__(clients)
         self.answered: list[str] = []  # notes of writes answered 2xx
         self.sent: list[str] = []
         self.reads = 0
         self.failures: list[str] = []
-        self.threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(clients)]
-        self.started = 0.0
-
-    def __enter__(self) -> WriteLoad:
-        self.started = time.monotonic()
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(WAIT)
 
     @property
     def ok(self) -> int:
         return len(self.answered) + self.reads
-
-    def wait_for(self, count: int) -> None:
-        deadline = time.monotonic() + WAIT
-        while self.ok < count and time.monotonic() < deadline:
-            time.sleep(0.02)
 
     def _client(self, number: int) -> None:
         sock: socket.socket | None = None
