@@ -5,7 +5,7 @@ All workers wake when connections arrive, and whichever wakes first would take a
 the other idled). Each worker therefore publishes its number of open connections in a small table
 of memory shared by the workers of one server (made by the master before it forks), and takes
 *turns*: it accepts while it has no more than the least loaded other worker plus ``SLACK`` (plus a
-sixteenth). It decides once the other events of the same wake-up are handled (``web/server.py``),
+quarter of that worker's count, see *Turns that grow*). It decides once the other events of the same wake-up are handled (``web/server.py``),
 so the closes among them already lower its own count.
 
 Measured with ``bench/balance_probe.py`` (fresh servers; a burst of 1,000 connections closed
@@ -16,8 +16,8 @@ the machine is loaded and it is descheduled); the first worker done saw the othe
 publishing hundreds and took every newcomer. Hence:
 
 * **Hold while a count falls.** A worker publishes when it last closed a connection. One that is
-  more than ``HOLD_TURNS`` turns below a worker that closed within ``FALLING`` (or that closed
-  connections itself that recently: a burst ended, the other's closes may not have begun) leaves
+  more than ``HOLD_GAP`` plus a quarter of its count below a worker that closed within
+  ``FALLING`` (or that closed connections itself that recently: a burst ended, the other's closes may not have begun) leaves
   the waiting connections alone until the counts settle, for at most ``HOLD_LIMIT``, and says so
   in the table; the worker it waits for does not lose patience with it meanwhile.
 * **Patience.** A worker that declines looks again a millisecond later. If the least loaded
@@ -28,6 +28,13 @@ publishing hundreds and took every newcomer. Hence:
   2-core machine: a live worker is often descheduled for 15–50 ms.)
 * **Turns of ``SLACK`` = 4.** With turns of one connection, 64 newcomers needed dozens of
   hand-overs between the workers, each a wake-up of a process that may be descheduled.
+* **Turns that grow** by a quarter (``TURN_SHARE``) of the other's count. A hand-over waits for
+  the other worker's next loop iteration, and a worker serving 350 busy connections iterates
+  every 10-20 ms; with turns growing by a sixteenth, 1,000 connections opened at once (wrk's
+  start) took 300-400 ms to be accepted, and their first requests waited that long in the queue:
+  p99 of a 4 s wrk -c1000 run 180-258 ms, of a 16 s run 52-60 ms. With a quarter they are
+  accepted in about 150 ms (p99 of 4 s runs 53-74 ms); a worker is then at most a quarter
+  ahead, which shedding evens out, and 64 newcomers still split within 37/27.
 * **Shedding.** Whatever still goes wrong (a worker stuck while the other took its share, a hold
   that ran out, connections of different lifetimes) is corrected after the fact: once a second
   (the sweep) a worker more than ``SHED_MARGIN`` (or an eighth) above the least loaded other asks
@@ -63,8 +70,9 @@ from typing import NamedTuple
 SLOTS = 64
 PATIENCE = 0.05  # seconds a worker lets others take the waiting connections before it does
 SLACK = 4  # connections a worker may be ahead of the least loaded other (each hand-over costs wake-ups)
+TURN_SHARE = 4  # ... plus this fraction of the other's count (1/4): see "Turns that grow" above
 FALLING = 0.05  # seconds since its last close during which a worker's count may still be falling
-HOLD_TURNS = 4  # a worker holds only when more than this many turns below a falling one
+HOLD_GAP = 16  # a worker holds only when more than this (plus a quarter of its count) below a falling one
 HOLD_LIMIT = 0.25  # seconds a worker waits at most for a falling count to settle
 SHED_MARGIN = 8  # connections above the least loaded other a worker tolerates before shedding
 ALIVE = 1.5  # seconds since a worker's last beat (its once-a-second sweep) for it to count as serving
@@ -191,14 +199,14 @@ class Share:
             self._declined_since = self._hold_started = None
             return UNLIMITED
         now = self.clock()
-        turn = SLACK + other.connections // 16
+        turn = SLACK + other.connections // TURN_SHARE
         room = other.connections + turn - connections + 1
         if room <= 0:
             self._hold_started = None
             return self._patient(other, now)
         self._declined_since = None
         falling = FALLING * _NS
-        if other.connections - connections > HOLD_TURNS * turn and (
+        if other.connections - connections > HOLD_GAP + other.connections // 4 and (
             now - other.closed_at < falling or now - self._closed_at < falling
         ):
             # well below a worker whose count is falling, or just done closing connections

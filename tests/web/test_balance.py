@@ -15,6 +15,7 @@ from etamil_server.web.balance import (
     PATIENCE,
     SHED_MARGIN,
     SLACK,
+    TURN_SHARE,
     UNLIMITED,
     LoadTable,
     Share,
@@ -53,16 +54,16 @@ def test_a_lone_worker_takes_everything_waiting(clock):
 
 def test_a_worker_takes_its_turn_up_to_one_more_than_the_least_loaded_other(pair):
     mine, other = pair
-    other.publish(10)
-    assert mine.allowance(10) == SLACK + 1
-    assert mine.allowance(10 + SLACK) == 1
-    assert mine.allowance(11 + SLACK) == 0
+    other.publish(3)  # below TURN_SHARE: the turn is SLACK alone
+    assert mine.allowance(3) == SLACK + 1
+    assert mine.allowance(3 + SLACK) == 1
+    assert mine.allowance(4 + SLACK) == 0
 
 
 def test_the_turn_grows_with_the_load(pair):
     mine, other = pair
     other.publish(320)
-    assert mine.allowance(320) == SLACK + 320 // 16 + 1
+    assert mine.allowance(320) == SLACK + 320 // TURN_SHARE + 1
 
 
 def test_a_busier_worker_waits_for_its_patience_then_takes_a_batch(pair, clock):
@@ -104,7 +105,7 @@ def test_a_worker_well_below_a_falling_one_holds_until_it_settles(pair, clock):
     other.closed(40)
     assert mine.allowance(0) == 0
     clock.advance(FALLING * 1.1)  # no close since: its count is what it will be
-    assert mine.allowance(0) == 40 + SLACK + 40 // 16 + 1
+    assert mine.allowance(0) == 40 + SLACK + 40 // TURN_SHARE + 1
 
 
 def test_a_worker_just_done_closing_its_own_holds_for_the_other_to_begin(pair, clock):
@@ -133,7 +134,7 @@ def test_a_hold_ends_at_its_limit_even_if_the_other_keeps_falling(pair, clock):
 def test_a_small_gap_to_a_falling_worker_is_no_reason_to_hold(pair):
     mine, other = pair
     other.closed(3)
-    assert mine.allowance(0) == 3 + SLACK + 1
+    assert mine.allowance(0) == 3 + SLACK + 3 // TURN_SHARE + 1
 
 
 def test_the_falling_worker_does_not_lose_patience_with_a_holding_one(pair, clock):
