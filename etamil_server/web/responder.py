@@ -141,13 +141,16 @@ class AppResponder:
             held = self.held
             ctx.stdout = held
             watchdog.arm_inline(ctx)
+            over_budget_since = None
             try:
                 response = app.run_route(dispatch, request, ctx)
             except OverBudget as spent:
                 # it held the loop past its budget: what it did is dropped (the text it printed,
-                # its response variables with its context) and it runs again on the executor
+                # its response variables with its context) and it runs again on the executor,
+                # once this block is left: the exception's traceback holds the first run's frames,
+                # and with them what it built (a runaway's texts), until then
                 held.drop()
-                return self._threaded(dispatch, request, self._left(spent.started))
+                over_budget_since = spent.started
             except EtamilExit as exc:
                 held.pass_on(stream)
                 self.hub.exit_process(exc.status)
@@ -156,6 +159,8 @@ class AppResponder:
                 watchdog.disarm_inline(ctx)
                 ctx.stdout = stream
                 pool.give_back(ctx)
+            if over_budget_since is not None:
+                return self._threaded(dispatch, request, self._left(over_budget_since))
             if held.parts:
                 held.pass_on(stream)
             return response
