@@ -5,8 +5,8 @@ All workers wake when connections arrive, and whichever wakes first would take a
 the other idled). Each worker therefore publishes its number of open connections in a small table
 of memory shared by the workers of one server (made by the master before it forks), and takes
 *turns*: it accepts while it has no more than the least loaded other worker plus ``SLACK`` (plus a
-quarter of that worker's count, see *Turns that grow*). It decides once the other events of the same wake-up are handled (``web/server.py``),
-so the closes among them already lower its own count.
+quarter of that worker's count, see *Turns that grow*). It decides once the other events of the
+same wake-up are handled (``web/server.py``), so the closes among them already lower its own count.
 
 Measured with ``bench/balance_probe.py`` (fresh servers; a burst of 1,000 connections closed
 together, as wrk closes them at the end of a run; then 64 new keep-alive clients counted per
@@ -16,10 +16,13 @@ the machine is loaded and it is descheduled); the first worker done saw the othe
 publishing hundreds and took every newcomer. Hence:
 
 * **Hold while a count falls.** A worker publishes when it last closed a connection. One that is
-  more than ``HOLD_GAP`` plus a quarter of its count below a worker that closed within
-  ``FALLING`` (or that closed connections itself that recently: a burst ended, the other's closes may not have begun) leaves
-  the waiting connections alone until the counts settle, for at most ``HOLD_LIMIT``, and says so
-  in the table; the worker it waits for does not lose patience with it meanwhile.
+  more than ``HOLD_GAP`` plus a ``HOLD_SHARE``-th (a quarter) of its count below a worker that
+  closed within ``FALLING`` (or that closed connections itself that recently: a burst ended, the
+  other's closes may not have begun) leaves the waiting connections alone until the counts
+  settle, for at most ``HOLD_LIMIT``, and says so in the table; the worker it waits for does not
+  lose patience with it meanwhile. (The threshold is the one of the old turns, four turns of
+  ``SLACK`` plus a sixteenth: tied to the grown turns it would never be passed, and no worker
+  would hold.)
 * **Patience.** A worker that declines looks again a millisecond later. If the least loaded
   worker has taken no connection (nor held) for ``PATIENCE``, it is stuck in a long handler or
   starved of CPU: the decliner takes all that waits, and does not wait for that worker again
@@ -70,9 +73,10 @@ from typing import NamedTuple
 SLOTS = 64
 PATIENCE = 0.05  # seconds a worker lets others take the waiting connections before it does
 SLACK = 4  # connections a worker may be ahead of the least loaded other (each hand-over costs wake-ups)
-TURN_SHARE = 4  # ... plus this fraction of the other's count (1/4): see "Turns that grow" above
+TURN_SHARE = 4  # ... plus the other's count divided by this (a quarter): see "Turns that grow" above
 FALLING = 0.05  # seconds since its last close during which a worker's count may still be falling
-HOLD_GAP = 16  # a worker holds only when more than this (plus a quarter of its count) below a falling one
+HOLD_GAP = 16  # a worker holds only when more than this below a falling one, plus ...
+HOLD_SHARE = 4  # ... the falling one's count divided by this (a quarter)
 HOLD_LIMIT = 0.25  # seconds a worker waits at most for a falling count to settle
 SHED_MARGIN = 8  # connections above the least loaded other a worker tolerates before shedding
 ALIVE = 1.5  # seconds since a worker's last beat (its once-a-second sweep) for it to count as serving
@@ -206,7 +210,7 @@ class Share:
             return self._patient(other, now)
         self._declined_since = None
         falling = FALLING * _NS
-        if other.connections - connections > HOLD_GAP + other.connections // 4 and (
+        if other.connections - connections > HOLD_GAP + other.connections // HOLD_SHARE and (
             now - other.closed_at < falling or now - self._closed_at < falling
         ):
             # well below a worker whose count is falling, or just done closing connections
