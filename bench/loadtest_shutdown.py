@@ -5,9 +5,10 @@ Clients: ``connections`` closed-loop keep-alive clients (loadtest_client), on th
 the start until a second after the master has exited. The TERM comes after SECONDS (at least
 2 s). What must hold: no request is *dropped* (one on a connection the server had already answered
 on, so had accepted, that got no complete answer), no answer with a status of 400 or more, the
-master exits 0 within ETAMIL_GRACEFUL_TIMEOUT. What is counted but expected: connects refused once
-the listening socket closed, and *unaccepted* first requests on new connections (they sat in the
-kernel's listen queue when the listener closed; the server never accepted them).
+master exits 0 within ETAMIL_GRACEFUL_TIMEOUT, and no first request on a new connection is
+*unaccepted* (reset in the kernel's listen queue when the listener closed: the master fences the
+listeners first, ``web/listen_fence.py``). What is counted but expected: connects refused once the
+listening socket closed.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def verdicts(results: dict) -> list[dict]:
         {"check": "no accepted request dropped",
          "figure": f"{totals['dropped']} dropped, {totals['timeout']} timed out; {totals['ok']:,} answered 2xx",
          "met": totals["dropped"] == 0 and totals["timeout"] == 0},
+        {"check": "no first request reset in the listen queue",
+         "figure": f"{totals['unaccepted']} unaccepted; {totals['refused']:,} connects refused after the TERM",
+         "met": totals["unaccepted"] == 0},
         {"check": "no error answers (status ≥ 400)", "figure": f"{totals['status']} error answers",
          "met": totals["status"] == 0},
         {"check": "the master exits 0", "figure": f"exit status {results['exit_status']}",
@@ -126,8 +130,8 @@ def run_shutdown(settings: Settings, progress: Progress) -> dict:
         "outcomes": {**tally.counts, "all": tally.totals()},
         "p50_ms": percentile(tally.latencies, 50), "p99_ms": percentile(tally.latencies, 99),
         "timeline": timeline, "processes": samples,
-        "notes": ["Refused connects and unaccepted first requests after the TERM are expected: the listening "
-                  "socket closes first, and connections still in the kernel's listen queue are reset with it."],
+        "notes": ["Refused connects after the TERM are expected: the master fences the listening socket, "
+                  "then it closes; a client whose SYN came after the fence is refused when it retries."],
     }
     results["verdicts"] = verdicts(results)
     progress.say("    → " + "; ".join(f"{v['check']}: {'met' if v['met'] else 'NOT met'} ({v['figure']})"

@@ -34,6 +34,7 @@ from etamil_server.config import ConfigError, Settings, load_settings
 from etamil_server.host.tokens import prepare_server_secret
 from etamil_server.web import metrics, proctitle
 from etamil_server.web.balance import LoadTable
+from etamil_server.web.listen_fence import refuse_new_connections
 from etamil_server.web.loading import LoadedApp, ProgramError, describe, load_app, program_label
 from etamil_server.web.timers import remove_state
 
@@ -136,6 +137,7 @@ def on_starting(arbiter: Any) -> None:
     patch_process_titles(program_label(program_path()))
     LOAD_TABLE = LoadTable()
     start_lifecycle(arbiter)
+    fence_listeners_when_stopping(arbiter)
     start_metrics(load_settings_quietly())
 
 
@@ -147,6 +149,29 @@ def start_lifecycle(arbiter: Any) -> None:
         LIFECYCLE.reports.close()
     LIFECYCLE = lifecycle.MasterLifecycle(sdnotify.take_address(), lifecycle.ServingReports())
     LIFECYCLE.attach(arbiter)
+
+
+def fence_listeners_when_stopping(arbiter: Any) -> None:
+    """When the master stops (TERM, QUIT, INT) and its listening sockets die with this server,
+    fence them before anything closes (``web/listen_fence.py``): the workers' drains then take
+    every connection still queued, and none can join the queue between the last worker's final
+    accept and its close, where the kernel would reset it."""
+    stop = arbiter.stop
+
+    def fenced_stop(graceful: bool = True) -> None:
+        if listeners_die_with_master(arbiter):
+            for listener in arbiter.LISTENERS:
+                refuse_new_connections(getattr(listener, "sock", listener))
+        stop(graceful)
+
+    arbiter.stop = fenced_stop
+
+
+def listeners_die_with_master(arbiter: Any) -> bool:
+    """No other process keeps the listening sockets after this master: not systemd (socket
+    activation), nor the other master of a USR2 re-exec (gunicorn's own test before it unlinks a
+    Unix socket)."""
+    return not arbiter.systemd and arbiter.reexec_pid == 0 and arbiter.master_pid == 0
 
 
 def start_metrics(settings: Settings) -> None:

@@ -64,7 +64,7 @@ def run_in_process(
     logs.configure(settings.log.level)
     loop = new_loop()
     asyncio.set_event_loop(loop)
-    server = Server(loaded.app, settings, loop=loop)
+    server = Server(loaded.app, settings, loop=loop, owns_listeners=True)  # sockets bound here
     server.tick_hooks.append(TitleKeeper(server, 1, program_label(loaded.path)))
     if reload:
         server.tick_hooks.append(_Reloader(server, loaded))

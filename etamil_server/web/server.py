@@ -42,6 +42,7 @@ from ..runtime import limits
 from .accesslog import AccessLog
 from .app import App
 from .balance import Share
+from .listen_fence import refuse_new_connections
 from .logs import ERROR_LOG, close_access, configure_access
 from .malloc import fix_mmap_threshold
 from .metrics import Metrics, WorkerSample
@@ -66,9 +67,13 @@ class Server:
         loop: asyncio.AbstractEventLoop | None = None,
         server_id: str | None = None,
         share: Share | None = None,
+        owns_listeners: bool = False,
     ):
         """``share``: this worker's place in the load table of the workers sharing the listening
-        socket (gunicorn); None in one process, where every waiting connection is accepted."""
+        socket (gunicorn); None in one process, where every waiting connection is accepted.
+        ``owns_listeners``: no other process holds the listening sockets (``etamil serve``), so a
+        drain fences them before it takes what waits (``web/listen_fence.py``); under gunicorn
+        the master fences them when the whole server stops."""
         self.loop = loop or asyncio.get_event_loop()
         self.settings = settings
         self.http = settings.http
@@ -79,6 +84,7 @@ class Server:
         self.connections: set[HttpProtocol] = set()
         self.listeners: list[asyncio.AbstractServer] = []
         self._sockets: list[socket.socket] = []
+        self._owns_listeners = owns_listeners
         self._readers: list[int] = []  # listening descriptors we accept on ourselves
         self._adopting = 0  # accepted connections not yet connected to a protocol
         self._leaving: set[HttpProtocol] = set()  # asked to close after their next response (shedding)
@@ -371,6 +377,9 @@ class Server:
         self._readers.clear()
         if self.share is not None:
             self.share.release()  # the others must not leave connections for us any more
+        if self._owns_listeners:
+            for sock in self._sockets:  # before any close: uvloop's listener is a duplicate
+                refuse_new_connections(sock)
         for listener in self.listeners:
             listener.close()
         for sock in self._sockets:
@@ -383,8 +392,10 @@ class Server:
         listening socket closes, the kernel resets every connection still in its queue: clients
         whose handshake had completed and whose request may already be sent. The master closes
         its copy first and every worker closes its own when its drain begins, so the last worker
-        to close takes whatever is left; only a connection arriving between its final accept and
-        its close (microseconds, in one callback) can still be reset."""
+        to close takes whatever is left. A connection arriving between that final accept and the
+        close would be reset too (the window is up to a GIL switch interval wide, 5 ms, when a
+        handler thread takes the GIL during the accept): the socket's last holder fences it first,
+        so that none can (``web/listen_fence.py``)."""
         try:
             sock.setblocking(False)
         except OSError:

@@ -286,8 +286,9 @@ class Load(ClientThreads):
     connection broke after the request was written on a connection that had already been
     answered on, or in the middle of a response, or the status was not 200. Connection refusals
     are counted apart (the listener had closed), and so is a reset of a fresh connection before
-    any byte came back during a full shutdown (``unaccepted``): the kernel had completed the
-    handshake but no worker ever accepted the connection before the last listener closed."""
+    any byte came back (``unaccepted``): the kernel had completed the handshake but no worker
+    ever accepted the connection before the last listener closed (what the fence of a full stop
+    prevents, ``web/listen_fence.py``)."""
 
     def __init__(self, port: int, target: str = "/", connections: int = 4):
         self.port = port

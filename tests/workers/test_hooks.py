@@ -1,8 +1,10 @@
 """The gunicorn configuration functions: settings mapping, the program loader in the master,
-reload on HUP, process titles."""
+reload on HUP, process titles, the listeners fenced when the master stops."""
 
 from __future__ import annotations
 
+import socket
+import sys
 import types
 
 import pytest
@@ -115,3 +117,50 @@ def test_process_titles_are_renamed(monkeypatch):
     finally:
         gunicorn_util._setproctitle = original
     assert titles == ["etamil: master ledger.qmz", "etamil: worker ledger.qmz"]
+
+
+class Listener:
+    """gunicorn's wrapper of a listening socket (``gunicorn.sock.TCPSocket``)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+
+
+def stopping_arbiter(**identity):
+    """An arbiter whose stop only records that it ran (the listeners stay open to be probed)."""
+    arbiter = types.SimpleNamespace(systemd=False, reexec_pid=0, master_pid=0, LISTENERS=[Listener()], stops=[])
+    vars(arbiter).update(identity)
+    arbiter.stop = lambda graceful=True: arbiter.stops.append(graceful)
+    return arbiter
+
+
+def joins_the_queue(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+    except TimeoutError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fence is a Linux socket filter")
+@pytest.mark.parametrize(
+    "identity, fenced",
+    [
+        ({}, True),
+        ({"systemd": True}, False),  # systemd keeps the socket for the next start
+        ({"reexec_pid": 4242}, False),  # the new master of a USR2 re-exec serves on it
+        ({"master_pid": 4242}, False),  # we are that new master: the old one still holds it
+    ],
+)
+def test_the_master_fences_its_listeners_when_they_die_with_it(identity, fenced):
+    arbiter = stopping_arbiter(**identity)
+    hooks.fence_listeners_when_stopping(arbiter)
+    listener = arbiter.LISTENERS[0]
+    assert joins_the_queue(listener.port)  # nothing fenced before the stop
+    arbiter.stop(False)
+    assert arbiter.stops == [False]
+    assert joins_the_queue(listener.port) is not fenced
+    listener.sock.close()
