@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import json
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -74,15 +75,20 @@ class SlowUpstream:
 class Running:
     """A Server on its own thread and loop, on a free loopback port."""
 
-    def __init__(self, tmp_path, source=PROGRAM, settings: Settings | None = None):
+    def __init__(self, tmp_path, source=PROGRAM, settings: Settings | None = None, owns_listeners: bool = False):
         path = tmp_path / "app.qmz"
         path.write_text(source, encoding="utf-8")
         loaded = load_app(str(path))
         sockets = bind_sockets("127.0.0.1", 0)
+        self.sockets = sockets
         self.port = sockets[0].getsockname()[1]
         self.loop = new_loop()
         self.server = Server(
-            loaded.app, settings or Settings(), loop=self.loop, server_id=f"test-{uuid.uuid4().hex}"
+            loaded.app,
+            settings or Settings(),
+            loop=self.loop,
+            server_id=f"test-{uuid.uuid4().hex}",
+            owns_listeners=owns_listeners,
         )
         self.status = None
         started = threading.Event()
@@ -423,6 +429,29 @@ def test_drain_serves_the_connections_waiting_in_the_listen_queue(tmp_path, slow
         with pytest.raises(OSError):
             connect(server.port).close()
     finally:
+        server.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fence is a Linux socket filter")
+@pytest.mark.parametrize("owns_listeners", [True, False])
+def test_a_server_that_owns_its_listeners_fences_them_when_it_drains(tmp_path, owns_listeners):
+    """``etamil serve``: no connection can join the queue after the drain's last accept. The test
+    keeps a descriptor of its own, so the socket outlives the server's close and can be probed."""
+    server = Running(tmp_path, settings=drain_settings(idle_grace=0.2, graceful_timeout=30), owns_listeners=owns_listeners)
+    probe = server.sockets[0].dup()
+    try:
+        exchange(server.port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")  # serving
+        server.call(server.server.begin_drain)
+        server.thread.join(WAIT)
+        assert server.status == 0
+        try:
+            socket.create_connection(("127.0.0.1", server.port), timeout=0.3).close()
+            joined = True
+        except TimeoutError:
+            joined = False  # its SYN was dropped
+        assert joined is not owns_listeners
+    finally:
+        probe.close()
         server.stop()
 
 
