@@ -37,7 +37,12 @@ publishing hundreds and took every newcomer. Hence:
   start) took 300-400 ms to be accepted, and their first requests waited that long in the queue:
   p99 of a 4 s wrk -c1000 run 180-258 ms, of a 16 s run 52-60 ms. With a quarter they are
   accepted in about 150 ms (p99 of 4 s runs 53-74 ms); a worker is then at most a quarter
-  ahead, which shedding evens out, and 64 newcomers still split within 37/27.
+  ahead, which shedding evens out. Not while a count may still be falling (a close within
+  ``FALLING``, by either worker): such a count is partly connections about to close, and a
+  quarter of it handed one worker the other's share too: after a burst closed, 64 newcomers
+  split 44/20 or 42/22 in 2 of 20 servers (77 of 80 within 40/24 in four runs of
+  ``bench/balance_probe.py``). While counts settle, turns grow by a sixteenth
+  (``SETTLING_TURN_SHARE``), as before: 140 of 140 within 40/24 in seven runs, worst 39/25.
 * **Shedding.** Whatever still goes wrong (a worker stuck while the other took its share, a hold
   that ran out, connections of different lifetimes) is corrected after the fact: once a second
   (the sweep) a worker more than ``SHED_MARGIN`` (or an eighth) above the least loaded other asks
@@ -74,6 +79,7 @@ SLOTS = 64
 PATIENCE = 0.05  # seconds a worker lets others take the waiting connections before it does
 SLACK = 4  # connections a worker may be ahead of the least loaded other (each hand-over costs wake-ups)
 TURN_SHARE = 4  # ... plus the other's count divided by this (a quarter): see "Turns that grow" above
+SETTLING_TURN_SHARE = 16  # ... by this (a sixteenth) while a count may still be falling
 FALLING = 0.05  # seconds since its last close during which a worker's count may still be falling
 HOLD_GAP = 16  # a worker holds only when more than this below a falling one, plus ...
 HOLD_SHARE = 4  # ... the falling one's count divided by this (a quarter)
@@ -203,16 +209,17 @@ class Share:
             self._declined_since = self._hold_started = None
             return UNLIMITED
         now = self.clock()
-        turn = SLACK + other.connections // TURN_SHARE
+        falling = FALLING * _NS
+        settling = now - other.closed_at < falling or now - self._closed_at < falling
+        # a count that may still fall is partly connections about to close: a turn grown by a
+        # quarter of it would hand this worker their share too
+        turn = SLACK + other.connections // (SETTLING_TURN_SHARE if settling else TURN_SHARE)
         room = other.connections + turn - connections + 1
         if room <= 0:
             self._hold_started = None
             return self._patient(other, now)
         self._declined_since = None
-        falling = FALLING * _NS
-        if other.connections - connections > HOLD_GAP + other.connections // HOLD_SHARE and (
-            now - other.closed_at < falling or now - self._closed_at < falling
-        ):
+        if other.connections - connections > HOLD_GAP + other.connections // HOLD_SHARE and settling:
             # well below a worker whose count is falling, or just done closing connections
             # ourselves (a burst ended: the other has its share of closes, perhaps not begun)
             if self._hold_started is None:

@@ -13,6 +13,7 @@ from etamil_server.web.balance import (
     FALLING,
     HOLD_LIMIT,
     PATIENCE,
+    SETTLING_TURN_SHARE,
     SHED_MARGIN,
     SLACK,
     TURN_SHARE,
@@ -135,6 +136,18 @@ def test_a_small_gap_to_a_falling_worker_is_no_reason_to_hold(pair):
     mine, other = pair
     other.closed(3)
     assert mine.allowance(0) == 3 + SLACK + 3 // TURN_SHARE + 1
+
+
+def test_the_turn_grows_by_a_sixteenth_only_while_a_count_may_still_fall(pair, clock):
+    """A falling count is partly connections about to close: after a burst closed, a quarter of
+    it handed one worker the other's share too (44/20 of 64 newcomers in 2 of 20 servers)."""
+    mine, other = pair
+    other.closed(20)  # close enough not to hold, still falling
+    assert mine.allowance(0) == 20 + SLACK + 20 // SETTLING_TURN_SHARE + 1
+    clock.advance(FALLING * 1.1)
+    assert mine.allowance(0) == 20 + SLACK + 20 // TURN_SHARE + 1
+    mine.closed(0)  # our own closes make the other's count suspect as well
+    assert mine.allowance(0) == 20 + SLACK + 20 // SETTLING_TURN_SHARE + 1
 
 
 def test_the_falling_worker_does_not_lose_patience_with_a_holding_one(pair, clock):
