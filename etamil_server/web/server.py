@@ -394,8 +394,9 @@ class Server:
         its copy first and every worker closes its own when its drain begins, so the last worker
         to close takes whatever is left. A connection arriving between that final accept and the
         close would be reset too (the window is up to a GIL switch interval wide, 5 ms, when a
-        handler thread takes the GIL during the accept): the socket's last holder fences it first,
-        so that none can (``web/listen_fence.py``)."""
+        handler thread takes the GIL during the accept): when the socket dies with the server, the
+        master fences it before anything closes (``etamil serve``: this process, owning it), so
+        that none can (``web/listen_fence.py``)."""
         try:
             sock.setblocking(False)
         except OSError:

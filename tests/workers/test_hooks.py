@@ -11,6 +11,7 @@ import pytest
 from gunicorn import util as gunicorn_util
 
 from etamil_server.config import load_settings
+from etamil_server.web.serve import bind_sockets
 from workers import hooks
 
 GOOD = 'வழி பெறு, "/" { பதில் 200, "v1"; }\n'
@@ -123,9 +124,7 @@ class Listener:
     """gunicorn's wrapper of a listening socket (``gunicorn.sock.TCPSocket``)."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
+        self.sock = bind_sockets("127.0.0.1", 0)[0]
         self.port = self.sock.getsockname()[1]
 
 
